@@ -1,0 +1,1 @@
+namespace ctr {}  // placeholder, removed once real sources land

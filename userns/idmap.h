@@ -1,0 +1,40 @@
+// ID maps for user namespaces: parsing /etc/subuid-style ranges, building
+// the default rootless map, and writing maps for a process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/base/result.h"
+
+namespace ctr::userns {
+
+struct IdRange {  // one line of /proc/PID/uid_map: inside, outside, count
+  uint32_t inside = 0;
+  uint32_t outside = 0;
+  uint32_t count = 0;
+  bool operator==(const IdRange&) const = default;
+};
+using IdMap = std::vector<IdRange>;
+
+// "0 1000 1\n1 100000 65536\n"
+std::string format_id_map(const IdMap& map);
+// Overlaps inside or outside, zero counts, overflow: an error naming the range.
+Status validate_id_map(const IdMap& map, const char* what);
+
+enum class IdKind { uid, gid };
+
+// Writes PID's uid_map or gid_map. A map that is exactly "inside X -> our own
+// id, count 1" is written directly (after "deny" to setgroups for gid maps
+// when `deny_setgroups`); anything else goes through newuidmap/newgidmap,
+// with a message that says what to install or configure when it fails.
+Status write_id_map(pid_t pid, IdKind kind, const IdMap& map, bool deny_setgroups);
+
+// True when this process is not root in the initial user namespace, i.e.
+// it must behave rootless (no mknod, sysfs only with its own netns, ...).
+bool running_rootless();
+
+}  // namespace ctr::userns

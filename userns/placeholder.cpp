@@ -1,0 +1,1 @@
+namespace ctr::userns {}  // placeholder, removed once real sources land
