@@ -18,8 +18,9 @@ struct MountOptions {
   // mount_setattr(2) with AT_RECURSIVE.
   unsigned long long attr_set = 0;
   unsigned long long attr_clr = 0;
-  bool idmap = false;       // "idmap" / "ridmap"
-  bool tmpcopyup = false;   // crun's "tmpcopyup": copy the image's dir into a fresh tmpfs
+  bool idmap = false;            // "idmap" / "ridmap"
+  bool idmap_recursive = false;  // "ridmap": idmap every submount too (AT_RECURSIVE)
+  bool tmpcopyup = false;        // crun's "tmpcopyup": copy the image's dir into a fresh tmpfs
   bool copy_symlink = false;
   std::string data;  // everything else, comma-joined, for mount(2)'s data ("mode=755,size=65536k")
 };

@@ -27,6 +27,14 @@ Status validate_id_map(const IdMap& map, const char* what);
 
 enum class IdKind { uid, gid };
 
+// True when `map` can be written to /proc/PID/{uid,gid}_map without the
+// setuid helpers: always when `privileged` (root in the initial user
+// namespace), else only for the single range "X -> own_id, count 1".
+bool can_write_map_directly(const IdMap& map, uint32_t own_id, bool privileged);
+
+// The argv for newuidmap/newgidmap: HELPER PID inside outside count ...
+std::vector<std::string> id_map_helper_argv(const std::string& helper, pid_t pid, const IdMap& map);
+
 // Writes PID's uid_map or gid_map. A map that is exactly "inside X -> our own
 // id, count 1" is written directly (after "deny" to setgroups for gid maps
 // when `deny_setgroups`); anything else goes through newuidmap/newgidmap,

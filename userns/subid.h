@@ -22,6 +22,10 @@ Result<std::vector<SubIdRange>> parse_subid(const std::string& text, const std::
                                             const std::string& user_name, uid_t uid);
 Result<std::vector<SubIdRange>> read_subid_file(const std::string& path, const std::string& user_name, uid_t uid);
 
+// The login name of `uid` (getpwuid_r), or its number when it has no
+// passwd entry, for subid lookups and messages.
+std::string user_name(uid_t uid);
+
 // The default rootless map: 0 -> own id, then 1.. -> the subordinate ranges.
 IdMap rootless_map(uint32_t own_id, const std::vector<SubIdRange>& ranges);
 // --userns=keep-id: own id inside = own id outside, the rest filled around it.

@@ -116,6 +116,7 @@ Result<ChildProcess> spawn_process(const std::vector<std::string>& argv, const S
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (stdin_read) posix_spawn_file_actions_adddup2(&actions, stdin_read.get(), 0);
+  else if (options.stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, options.stdin_fd, 0);
   if (options.stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, options.stdout_fd, 1);
   if (options.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, options.stderr_fd, 2);
   posix_spawnattr_t attr;
@@ -128,12 +129,13 @@ Result<ChildProcess> spawn_process(const std::vector<std::string>& argv, const S
   CStrings args(argv), env(options.env);
   char** envp = options.inherit_env && options.env.empty() ? environ : env.ptrs.data();
   pid_t pid = -1;
-  bool search = argv[0].find('/') == std::string::npos;
-  int rc = search ? ::posix_spawnp(&pid, argv[0].c_str(), &actions, &attr, args.ptrs.data(), envp)
-                  : ::posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.ptrs.data(), envp);
+  const std::string& program = options.executable.empty() ? argv[0] : options.executable;
+  bool search = options.executable.empty() && argv[0].find('/') == std::string::npos;
+  int rc = search ? ::posix_spawnp(&pid, program.c_str(), &actions, &attr, args.ptrs.data(), envp)
+                  : ::posix_spawn(&pid, program.c_str(), &actions, &attr, args.ptrs.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) return sys_error("run `" + argv[0] + "`", rc);
+  if (rc != 0) return sys_error("run `" + program + "`", rc);
   stdin_read.reset();
   TRY_ASSIGN(child, ChildProcess::adopt(pid));
   if (options.stdin_data) {

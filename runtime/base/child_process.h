@@ -47,10 +47,14 @@ class ChildProcess {
 
 struct SpawnOptions {
   std::vector<std::string> env;  // empty: inherit the caller's environment
-  bool inherit_env = true;
+  bool inherit_env = true;       // false: exactly `env`, even when empty
   std::optional<std::string> stdin_data;  // fed to the child's stdin, then closed
+  int stdin_fd = -1;                      // -1: inherit (ignored with stdin_data)
   int stdout_fd = -1;                     // -1: inherit
   int stderr_fd = -1;
+  // The program to run when it differs from argv[0] (OCI hooks: `path` runs
+  // with `args[0]` as its argv[0]). Absolute or relative: no PATH search.
+  std::string executable;
 };
 
 // posix_spawn()s argv[0] (absolute, or searched in PATH when it has no '/').

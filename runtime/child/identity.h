@@ -1,0 +1,12 @@
+// Who the container's process is: ids, groups, capabilities, and the
+// process-wide settings applied just before exec.
+#pragma once
+
+#include "runtime/child/plan.h"
+
+namespace ctr::child {
+
+void apply_process_settings(const Plan& plan);  // hostname, sysctl, rlimits, oom, personality, keyring
+void apply_identity(const Plan& plan);          // groups, gid, uid, capabilities, umask
+
+}  // namespace ctr::child

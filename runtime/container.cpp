@@ -1,0 +1,132 @@
+// create/run and start: the runtime's side of a container's birth.
+#include "runtime/container.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/base/files.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/init_channel.h"
+#include "runtime/plan.h"
+#include "userns/idmap.h"
+
+namespace ctr {
+namespace {
+
+constexpr const char* kExecFifo = "exec.fifo";
+
+userns::IdMap to_id_map(const std::vector<spec::IdMapping>& mappings) {
+  userns::IdMap map;
+  for (const auto& m : mappings) map.push_back({m.container_id, m.host_id, m.size});
+  return map;
+}
+
+Status write_maps(const spec::Spec& spec, pid_t pid) {
+  auto uid_map = to_id_map(spec.linux.uid_mappings);
+  auto gid_map = to_id_map(spec.linux.gid_mappings);
+  TRY_CTX(userns::validate_id_map(uid_map, "linux.uidMappings"), "linux.uidMappings");
+  TRY_CTX(userns::validate_id_map(gid_map, "linux.gidMappings"), "linux.gidMappings");
+  TRY_CTX(userns::write_id_map(pid, userns::IdKind::uid, uid_map, false), "linux.uidMappings");
+  TRY_CTX(userns::write_id_map(pid, userns::IdKind::gid, gid_map, true), "linux.gidMappings");
+  return {};
+}
+
+Status check_rootfs(const spec::Spec& spec) {
+  struct stat st;
+  if (::stat(spec.root.path.c_str(), &st) != 0)
+    return sys_error("root.path: rootfs `" + spec.root.path + "` does not exist");
+  if (!S_ISDIR(st.st_mode)) return make_error("root.path: rootfs `" + spec.root.path + "` is not a directory", ENOTDIR);
+  return {};
+}
+
+// Fds 3..3+N-1 are handed to the container as they are; a gap there would
+// let one of our own fds (the sync socket) slip in under that number.
+Status check_preserved_fds(int count) {
+  for (int fd = 3; fd < 3 + count; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0)
+      return make_error("--preserve-fds " + std::to_string(count) + ": fd " + std::to_string(fd) + " is not open", EBADF);
+  return {};
+}
+
+// The init blocks reading this fifo until `start` writes a byte. It holds
+// the fifo open read-write, so `start` finds a reader exactly while the init
+// is alive and waiting (otherwise its open fails with ENXIO).
+Result<UniqueFd> make_exec_fifo(const std::string& state_dir) {
+  std::string path = state_dir + "/" + kExecFifo;
+  if (::mkfifo(path.c_str(), 0600) != 0) return sys_error("create exec fifo `" + path + "`");
+  return open_fd(path, O_RDWR);
+}
+
+bool needs_hook_state(const spec::Spec& spec) {
+  return !spec.hooks.create_container.empty() || !spec.hooks.start_container.empty() ||
+         (spec.linux.seccomp && !spec.linux.seccomp->listener_path.empty());
+}
+
+}  // namespace
+
+Result<Created> create_container(const spec::Spec& spec, const CreateRequest& request) {
+  TRY(check_rootfs(spec));
+  TRY(check_preserved_fds(request.preserve_fds));
+  CreatePlanInputs inputs{&spec, request.id, request.bundle, request.no_pivot, !request.no_new_keyring,
+                          request.preserve_fds};
+  TRY_ASSIGN(storage, build_create_plan(inputs));
+  UniqueFd fifo;
+  if (request.mode == CreateMode::create) {
+    TRY_ASSIGN(opened, make_exec_fifo(request.state_dir));
+    fifo = std::move(opened);
+    storage->plan.exec_fifo_fd = fifo.get();
+  }
+  InitHandlers handlers;
+  if (spec_creates_user_namespace(spec)) handlers.before_go = [&](pid_t pid) { return write_maps(spec, pid); };
+  auto state_of = [&](pid_t pid) { return request.hook_state ? request.hook_state(pid, "creating") : std::string("{}"); };
+  if (needs_hook_state(spec)) handlers.state = state_of;
+  if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
+    handlers.runtime_hooks = [&](pid_t pid) -> Status {
+      std::string state = state_of(pid);
+      TRY(run_hooks(spec.hooks.prestart, "prestart", state));
+      return run_hooks(spec.hooks.create_runtime, "createRuntime", state);
+    };
+  }
+  handlers.wait_for_exec = request.mode == CreateMode::run;
+  TRY_ASSIGN(started, start_init(*storage, handlers));
+  Created created{std::move(started.process), 0, std::move(started.pty_master)};
+  created.start_time = process_start_time(created.init.pid());
+  if (created.pty_master && !request.console_socket.empty()) {
+    TRY_CTX(send_console(request.console_socket, created.pty_master.get()), "--console-socket");
+    created.pty_master.reset();
+  }
+  return created;
+}
+
+Status start_container(const std::string& state_dir) {
+  std::string path = state_dir + "/" + kExecFifo;
+  int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return make_error("the container has already been started", EALREADY);
+  if (fd < 0 && errno == ENXIO) return make_error("the container's init has exited before start", ESRCH);
+  if (fd < 0) return sys_error("open exec fifo `" + path + "`");
+  UniqueFd fifo(fd);
+  TRY_CTX(write_all(fifo.get(), "0", 1), "release the container init");
+  ::unlink(path.c_str());
+  return {};
+}
+
+uint64_t process_start_time(pid_t pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  // The command name may hold spaces and parentheses: fields start after the last ')'.
+  size_t pos = stat->rfind(')');
+  if (pos == std::string::npos) return 0;
+  const char* p = stat->c_str() + pos + 2;
+  for (int field = 3; field < 22 && *p; ++field) {
+    p = std::strchr(p, ' ');
+    if (!p) return 0;
+    ++p;
+  }
+  return std::strtoull(p, nullptr, 10);
+}
+
+}  // namespace ctr

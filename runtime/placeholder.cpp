@@ -1,1 +1,0 @@
-namespace ctr {}  // placeholder, removed once real sources land

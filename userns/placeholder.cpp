@@ -1,1 +1,0 @@
-namespace ctr::userns {}  // placeholder, removed once real sources land
