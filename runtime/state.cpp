@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/files.h"
@@ -43,20 +44,50 @@ bool honour_xdg_runtime_dir() {
   return in_user_namespace();
 }
 
-// Field 3 of /proc/PID/stat: 'Z' (zombie) or 'X' (dead) means exited.
-bool process_is_zombie(pid_t pid) {
+struct StatFields {
+  char state = '?';
+  uint64_t start_time = 0;
+};
+
+// /proc/PID/stat fields 3 (state) and 22 (start time), counted from the
+// last ')' since the command name may contain anything.
+std::optional<StatFields> read_stat(pid_t pid) {
   auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return false;
+  if (!stat) return std::nullopt;
   size_t paren = stat->rfind(')');
-  if (paren == std::string::npos || paren + 2 >= stat->size()) return false;
-  char state = (*stat)[paren + 2];
-  return state == 'Z' || state == 'X';
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return std::nullopt;
+  auto fields = split(std::string_view(*stat).substr(paren + 2), ' ');
+  if (fields.size() < 20 || fields[0].empty()) return std::nullopt;
+  auto start = parse_u64(fields[19]);
+  if (!start) return std::nullopt;
+  return StatFields{fields[0][0], *start};
 }
 
-bool lock_is_free(int dir_fd) {
-  if (::flock(dir_fd, LOCK_EX | LOCK_NB) != 0) return false;
-  ::flock(dir_fd, LOCK_UN);
-  return true;
+// 'Z' (zombie) or 'X' (dead): exited, only waiting to be reaped.
+bool process_is_zombie(pid_t pid) {
+  auto stat = read_stat(pid);
+  return stat && (stat->state == 'Z' || stat->state == 'X');
+}
+
+// The `creating` marker: "PID START_TIME" of the creating process.
+bool creator_alive(const std::string& marker_text) {
+  auto fields = split(std::string(trim(marker_text)), ' ');
+  if (fields.size() != 2) return false;
+  auto pid = parse_i64(fields[0]);
+  auto start = parse_u64(fields[1]);
+  if (!pid || !start || *pid <= 0) return false;
+  auto stat = read_stat(static_cast<pid_t>(*pid));
+  return stat && stat->start_time == *start && stat->state != 'Z' && stat->state != 'X';
+}
+
+Status write_create_marker(const std::string& dir) {
+  auto self = read_stat(::getpid());
+  if (!self) return make_error("cannot read our own /proc/PID/stat", EIO);
+  std::string path = dir + "/" + kCreateMarker;
+  TRY_ASSIGN(fd, open_fd(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  TRY_CTX(write_all(fd.get(), std::to_string(::getpid()) + " " + std::to_string(self->start_time)),
+          "write `" + path + "`");
+  return {};
 }
 
 }  // namespace
@@ -80,7 +111,8 @@ std::string default_state_root() {
 }
 
 Status ensure_state_root(const std::string& root) {
-  TRY_CTX(mkdir_p(root, 0700), "create state root");
+  // One mkdir in the common case; the whole path only the first time.
+  if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) TRY_CTX(mkdir_p(root, 0700), "create state root");
   struct stat st;
   if (::lstat(root.c_str(), &st) != 0) return sys_error("state root `" + root + "`");
   if (!S_ISDIR(st.st_mode)) return make_error("state root `" + root + "` is not a directory", ENOTDIR);
@@ -115,19 +147,15 @@ Status validate_container_id(std::string_view id) {
 
 std::string container_dir(const std::string& root, const std::string& id) { return root + "/" + id; }
 
-bool is_abandoned_create(const std::string& dir, bool caller_holds_lock) {
+bool is_abandoned_create(const std::string& dir) {
   if (path_exists(dir + "/state.json")) return false;
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  UniqueFd guard(fd);
+  auto marker = read_file(dir + "/" + kCreateMarker);
+  if (marker) return !creator_alive(*marker);
   struct stat st;
-  if (::fstat(fd, &st) != 0) return false;
+  if (::stat(dir.c_str(), &st) != 0) return false;
   timespec now;
   ::clock_gettime(CLOCK_REALTIME, &now);
-  if (now.tv_sec - st.st_mtim.tv_sec < kAbandonedCreateAge.count()) return false;
-  // A live create holds the lock for as long as it works (prestart hooks may
-  // take a while), so a held lock means "in progress", whatever the age.
-  return caller_holds_lock || lock_is_free(fd);
+  return now.tv_sec - st.st_mtim.tv_sec >= kAbandonedCreateAge.count();
 }
 
 static Result<UniqueFd> open_locked_dir(const std::string& path, const std::string& id, int operation) {
@@ -147,7 +175,7 @@ static Result<UniqueFd> open_locked_dir(const std::string& path, const std::stri
   return dir;
 }
 
-Result<NewContainerDir> create_container_dir(const std::string& root, const std::string& id) {
+Result<std::string> create_container_dir(const std::string& root, const std::string& id) {
   TRY(validate_container_id(id));
   TRY(ensure_state_root(root));
   std::string path = container_dir(root, id);
@@ -161,13 +189,14 @@ Result<NewContainerDir> create_container_dir(const std::string& root, const std:
     }
     return Error{EEXIST, "container \"" + id + "\" already exists"};
   }
-  auto dir = open_locked_dir(path, id, LOCK_EX);
-  if (!dir) {
+  if (auto marked = write_create_marker(path); !marked) {
     (void)remove_tree(path);
-    return std::move(dir).error();
+    return std::move(marked).error();
   }
-  return NewContainerDir{path, FileLock::adopt(std::move(*dir))};
+  return path;
 }
+
+void remove_create_marker(const std::string& dir) { ::unlink((dir + "/" + kCreateMarker).c_str()); }
 
 Result<FileLock> lock_container_dir(const std::string& root, const std::string& id, FileLock::Mode mode) {
   TRY(validate_container_id(id));
@@ -307,18 +336,37 @@ Result<UniqueFd> open_init_pidfd(const ContainerState& state, StartTimeFn start_
   return pidfd;
 }
 
+// Days since 1970-01-01 -> civil date (proleptic Gregorian), after Howard
+// Hinnant's days_from_civil inverse. Done by hand because glibc's gmtime_r
+// reads /etc/localtime on first use, and `run` is timed.
+static void civil_from_days(int64_t days, int64_t& year, unsigned& month, unsigned& day) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  auto doe = static_cast<unsigned>(days - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  day = doy - (153 * mp + 2) / 5 + 1;
+  month = mp < 10 ? mp + 3 : mp - 9;
+  year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
+}
+
 std::string format_rfc3339_nano(const timespec& ts) {
-  struct tm tm;
-  ::gmtime_r(&ts.tv_sec, &tm);
-  char base[32];
-  ::strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = base;
+  int64_t secs = ts.tv_sec;
+  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  int64_t rem = secs - days * 86400;
+  int64_t year;
+  unsigned month, day;
+  civil_from_days(days, year, month, day);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d", static_cast<long long>(year), month, day,
+                static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
+  std::string out = buf;
   if (ts.tv_nsec > 0) {
-    char frac[32];
-    std::snprintf(frac, sizeof frac, ".%09ld", static_cast<long>(ts.tv_nsec));
-    std::string f = frac;
-    while (f.back() == '0') f.pop_back();
-    out += f;
+    std::snprintf(buf, sizeof buf, ".%09ld", static_cast<long>(ts.tv_nsec));
+    std::string fraction = buf;
+    while (fraction.back() == '0') fraction.pop_back();
+    out += fraction;
   }
   return out + "Z";
 }

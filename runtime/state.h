@@ -62,30 +62,34 @@ Status ensure_state_root(const std::string& root);
 Status validate_container_id(std::string_view id);
 std::string container_dir(const std::string& root, const std::string& id);
 
-// The state of a container whose dir exists but whose state.json does not:
-// a create in progress, or the garbage of a create that was killed.
-// Creates older than this with their lock free are taken for garbage.
+// A container dir without state.json is a create in progress, or the
+// garbage of a create that was killed. A create marks itself with a
+// `creating` file (its pid and start time) rather than with a lock: the
+// container init is cloned from the creating process and would inherit a
+// lock fd, holding the lock until `start` (which then could not take it).
+// A dir younger than this without that marker is a create between its mkdir
+// and its marker.
 inline constexpr std::chrono::seconds kAbandonedCreateAge{5};
+inline constexpr const char* kCreateMarker = "creating";
 
-struct NewContainerDir {
-  std::string path;
-  FileLock lock;  // held until create has written state.json (or given up)
-};
-// mkdir ROOT/ID (mode 0700, the atomic existence check) and locks it. An
-// abandoned create's leftover dir is removed and the mkdir retried once.
-// Fails with EEXIST: `container "ID" already exists`.
-Result<NewContainerDir> create_container_dir(const std::string& root, const std::string& id);
+// mkdir ROOT/ID (mode 0700, the atomic existence check) and writes the
+// `creating` marker. An abandoned create's leftover dir is removed and the
+// mkdir retried once. Fails with EEXIST: `container "ID" already exists`.
+Result<std::string> create_container_dir(const std::string& root, const std::string& id);
+// Once state.json is written the marker has no meaning any more.
+void remove_create_marker(const std::string& dir);
 
-// flock()s a container dir (opened O_DIRECTORY). Fails with ENOENT
-// (`container "ID" does not exist`) when the dir is missing, or was removed
-// by whoever held the lock before us.
+// True for a dir without state.json whose creator is dead (or, without a
+// marker, that is older than kAbandonedCreateAge).
+bool is_abandoned_create(const std::string& dir);
+
+// flock()s a container dir (opened O_DIRECTORY) for start, kill, exec,
+// delete. Fails with ENOENT (`container "ID" does not exist`) when the dir
+// is missing, or was removed by whoever held the lock before us. Do not hold
+// it while cloning a process that waits before exec (a created init): the
+// clone would hold the lock too.
 Result<FileLock> lock_container_dir(const std::string& root, const std::string& id,
                                     FileLock::Mode mode = FileLock::Mode::exclusive);
-
-// True for a dir without state.json, older than kAbandonedCreateAge, whose
-// lock nobody holds: a create that died before finishing. A caller that
-// holds the dir's lock itself says so (flock would conflict with it).
-bool is_abandoned_create(const std::string& dir, bool caller_holds_lock = false);
 
 // state.json <-> ContainerState. The file form has the private fields
 // (init_process_start); the public form is what `state` and `list` print

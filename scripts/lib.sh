@@ -253,6 +253,30 @@ in_session() {
   fi
 }
 
+# Root only: kills the test user's processes that still refer to this
+# session (command line or environment) once the tests are over, and says so:
+# a test or the runtime leaked them. Other processes of that user are left alone.
+reap_session_processes() {
+  if [ -z "${CTR_SESSION:-}" ] || ! uses_test_user; then
+    return 0
+  fi
+  local uid proc pid state leaked=()
+  uid=$(id -u "$CTR_TEST_USER")
+  for proc in /proc/[0-9]*; do
+    pid=${proc#/proc/}
+    [ "$(stat -c %u "$proc" 2>/dev/null)" = "$uid" ] || continue
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$proc/status" 2>/dev/null)
+    case $state in '' | Z) continue ;; esac
+    if grep -qaF "$CTR_SESSION" "$proc/cmdline" "$proc/environ" 2>/dev/null; then
+      leaked+=("$pid")
+    fi
+  done
+  [ ${#leaked[@]} -gt 0 ] || return 0
+  warn "${#leaked[@]} process(es) of $CTR_TEST_USER outlived the tests; killing them:"
+  ps -o pid,ppid,etime,args -p "$(IFS=,; echo "${leaked[*]}")" | sed 's/^/    /' >&2 || true
+  kill -KILL "${leaked[@]}" 2>/dev/null || true
+}
+
 # Removes the session directory (files written by containers may belong to
 # subordinate IDs: only root or the user's namespace can remove those).
 remove_session() {

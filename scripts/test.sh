@@ -28,7 +28,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ACCEPTED_SKIPS_FILE=$CTR_SRC_DIR/tests/accepted-skips.txt
-CTEST_TIMEOUT=${CTEST_TIMEOUT:-300}
+# Per test (unless the test sets TIMEOUT), and per phase: a hanging runtime
+# must not eat CI's 90 minutes.
+CTEST_TIMEOUT=${CTEST_TIMEOUT:-120}
+PHASE_TIMEOUT=${PHASE_TIMEOUT:-1500}
 PHASES=()         # "name|junit file|ctest exit status"
 SUMMARY_PARTS=()
 
@@ -98,8 +101,9 @@ run_phase() {
   shift 2
   local junit=$CTR_SESSION/results/$name.xml rc=0
   log "Tests: $name"
-  "$runner" ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout "$CTEST_TIMEOUT" \
-    --output-junit "$junit" "$@" "${EXTRA_CTEST_ARGS[@]}" </dev/null || rc=$?
+  "$runner" timeout --kill-after=30 "$PHASE_TIMEOUT" ctest --test-dir "$BUILD_DIR" --output-on-failure \
+    --timeout "$CTEST_TIMEOUT" --output-junit "$junit" "$@" "${EXTRA_CTEST_ARGS[@]}" </dev/null || rc=$?
+  [ "$rc" -ne 124 ] || warn "the $name tests took longer than PHASE_TIMEOUT=${PHASE_TIMEOUT}s and were stopped"
   PHASES+=("$name|$junit|$rc")
 }
 
@@ -148,6 +152,7 @@ check_not_run() {
 cleanup() {
   local rc=$?
   stop_user_manager
+  reap_session_processes
   if [ -n "${CTR_SESSION:-}" ] && [ -d "$CTR_SESSION/results" ]; then
     if mkdir -p "$BUILD_DIR/test-results" 2>/dev/null; then
       cp "$CTR_SESSION"/results/*.xml "$BUILD_DIR/test-results/" 2>/dev/null || true

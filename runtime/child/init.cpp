@@ -41,6 +41,32 @@ void reset_signals() {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, 8);
 }
 
+// Closes every fd the clone inherited but the plan does not use, at once:
+// the caller's lock on the container directory among them (a flock lives as
+// long as any copy of its fd, so a waiting init would block `start`).
+void close_inherited_fds(const Plan& plan) {
+  int keep[16];
+  int count = 0;
+  keep[count++] = plan.sync_fd;
+  if (plan.exec_fifo_fd >= 0) keep[count++] = plan.exec_fifo_fd;
+  for (const JoinStep& join : plan.joins)
+    if (count < 16) keep[count++] = join.fd;
+  for (int i = 1; i < count; ++i)  // insertion sort: a handful of fds
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  unsigned next = 3u + static_cast<unsigned>(plan.preserve_fds);
+  for (int i = 0; i < count; ++i) {
+    unsigned fd = static_cast<unsigned>(keep[i]);
+    if (fd < next) continue;
+    if (fd > next) syscall(SYS_close_range, next, fd - 1, 0);
+    next = fd + 1;
+  }
+  syscall(SYS_close_range, next, ~0U, 0);
+}
+
 void join_namespaces(const Plan& plan) {
   for (const JoinStep& join : plan.joins) {
     if (setns(join.fd, join.nstype) != 0) {
@@ -235,6 +261,7 @@ void wait_for_start(const Plan& plan) {
 void run_init(const Plan& plan) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // a runtime that dies mid-create takes us along
   reset_signals();
+  close_inherited_fds(plan);
   join_namespaces(plan);
   wait_for_go(plan);
   if (plan.wait_for_maps && (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0))

@@ -46,7 +46,7 @@ Status destroy(const std::string& dir, ContainerState state) {
 // that was killed. --force removes the latter.
 Result<int> delete_partial(const std::string& dir, const std::string& id, bool force, Error missing) {
   if (!force) return missing;
-  if (!is_abandoned_create(dir, /*caller_holds_lock=*/true))
+  if (!is_abandoned_create(dir))
     return make_error("container \"" + id + "\" is being created", EBUSY);
   TRY_CTX(remove_tree(dir), "delete container \"" + id + "\"");
   return 0;

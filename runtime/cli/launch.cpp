@@ -102,22 +102,24 @@ Result<Launched> launch_container(const GlobalOptions& global, const ParsedArgs&
   TRY_ASSIGN(preserve_fds, preserve_fds_flag(args));
   preserve_fds += apply_socket_activation(*bundle.spec.process);
 
-  TRY_ASSIGN(new_dir, create_container_dir(global.root, id));
-  StateDirGuard cleanup(new_dir.path);
+  TRY_ASSIGN(dir, create_container_dir(global.root, id));
+  StateDirGuard cleanup(dir);
   // exec and delete read this copy: the bundle may change or vanish later.
-  TRY_CTX(write_file_atomic(new_dir.path + "/config.json", bundle.config_text, 0600), "save config.json");
+  // Nobody reads it before state.json exists, so no fsync is needed.
+  TRY_CTX(write_file_renamed(dir + "/config.json", bundle.config_text, 0600), "save config.json");
 
   std::string created_at = now_rfc3339_nano();
-  auto request = make_request(args, bundle, id, new_dir.path, preserve_fds, mode);
+  auto request = make_request(args, bundle, id, dir, preserve_fds, mode);
   log_debug("creating container \"" + id + "\" from bundle " + bundle.path);
   TRY_ASSIGN(created, create_container(bundle.spec, request));
 
   auto state = make_state(id, bundle, created, std::move(created_at), mode);
-  TRY_CTX(write_state(new_dir.path, state), "save state");
+  TRY_CTX(write_state(dir, state), "save state");
+  remove_create_marker(dir);
   if (auto pid_file = args.value("pid-file")) TRY(write_pid_file(*pid_file, state.pid));
   log_debug("container \"" + id + "\" init pid " + std::to_string(state.pid));
-  return Launched{std::move(state), std::move(new_dir.path), std::move(bundle.spec), std::move(new_dir.lock),
-                  std::move(cleanup), std::move(created)};
+  return Launched{std::move(state), std::move(dir), std::move(bundle.spec), std::nullopt, std::move(cleanup),
+                  std::move(created)};
 }
 
 }  // namespace ctr::cli

@@ -20,9 +20,10 @@ struct Launched {
   ContainerState state;
   std::string dir;
   spec::Spec spec;
-  // Destroyed in reverse order: the init is killed (unless released), then
-  // the dir removed (unless disarmed), and only then the lock let go, so
-  // nobody waiting on it sees a half-removed container.
+  // Not held during create (see state.h, kCreateMarker); run takes it to
+  // clean up. Destroyed in reverse order: the init is killed (unless
+  // released), then the dir removed (unless disarmed), and only then the
+  // lock let go, so nobody waiting on it sees a half-removed container.
   std::optional<FileLock> lock;
   StateDirGuard cleanup;
   Created created;

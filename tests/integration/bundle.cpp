@@ -13,18 +13,51 @@ namespace ctr::itest {
 namespace {
 
 // linux/capability.h order, CAP_CHOWN = 0 .. CAP_CHECKPOINT_RESTORE = 40.
-constexpr std::array<const char*, 41> kCapabilityNames = {
-    "CAP_CHOWN",          "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",         "CAP_FSETID",
-    "CAP_KILL",           "CAP_SETGID",        "CAP_SETUID",          "CAP_SETPCAP",        "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",     "CAP_NET_RAW",        "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",      "CAP_SYS_MODULE",    "CAP_SYS_RAWIO",       "CAP_SYS_CHROOT",     "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",      "CAP_SYS_ADMIN",     "CAP_SYS_BOOT",        "CAP_SYS_NICE",       "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",          "CAP_LEASE",          "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",  "CAP_SETFCAP",       "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",     "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",      "CAP_PERFMON",        "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE"};
+constexpr std::array<const char*, 41> kCapabilityNames = {"CAP_CHOWN",
+                                                          "CAP_DAC_OVERRIDE",
+                                                          "CAP_DAC_READ_SEARCH",
+                                                          "CAP_FOWNER",
+                                                          "CAP_FSETID",
+                                                          "CAP_KILL",
+                                                          "CAP_SETGID",
+                                                          "CAP_SETUID",
+                                                          "CAP_SETPCAP",
+                                                          "CAP_LINUX_IMMUTABLE",
+                                                          "CAP_NET_BIND_SERVICE",
+                                                          "CAP_NET_BROADCAST",
+                                                          "CAP_NET_ADMIN",
+                                                          "CAP_NET_RAW",
+                                                          "CAP_IPC_LOCK",
+                                                          "CAP_IPC_OWNER",
+                                                          "CAP_SYS_MODULE",
+                                                          "CAP_SYS_RAWIO",
+                                                          "CAP_SYS_CHROOT",
+                                                          "CAP_SYS_PTRACE",
+                                                          "CAP_SYS_PACCT",
+                                                          "CAP_SYS_ADMIN",
+                                                          "CAP_SYS_BOOT",
+                                                          "CAP_SYS_NICE",
+                                                          "CAP_SYS_RESOURCE",
+                                                          "CAP_SYS_TIME",
+                                                          "CAP_SYS_TTY_CONFIG",
+                                                          "CAP_MKNOD",
+                                                          "CAP_LEASE",
+                                                          "CAP_AUDIT_WRITE",
+                                                          "CAP_AUDIT_CONTROL",
+                                                          "CAP_SETFCAP",
+                                                          "CAP_MAC_OVERRIDE",
+                                                          "CAP_MAC_ADMIN",
+                                                          "CAP_SYSLOG",
+                                                          "CAP_WAKE_ALARM",
+                                                          "CAP_BLOCK_SUSPEND",
+                                                          "CAP_AUDIT_READ",
+                                                          "CAP_PERFMON",
+                                                          "CAP_BPF",
+                                                          "CAP_CHECKPOINT_RESTORE"};
 
-json single_id_map(uint32_t host_id) { return json::array({{{"containerID", 0}, {"hostID", host_id}, {"size", 1}}}); }
+json single_id_map(uint32_t host_id) {
+  return json::array({{{"containerID", 0}, {"hostID", host_id}, {"size", 1}}});
+}
 
 json default_config(const std::string& rootfs) {
   json caps = default_capabilities();
@@ -37,41 +70,47 @@ json default_config(const std::string& rootfs) {
         {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
         {"cwd", "/"},
         {"capabilities",
-         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"inheritable", json::array()},
+         {{"bounding", caps},
+          {"effective", caps},
+          {"permitted", caps},
+          {"inheritable", json::array()},
           {"ambient", json::array()}}},
         {"noNewPrivileges", true}}},
       {"root", {{"path", rootfs}, {"readonly", true}}},
       {"hostname", "ctr-itest"},
-      {"mounts",
-       json::array({
-           {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-           {{"destination", "/dev"},
-            {"type", "tmpfs"},
-            {"source", "tmpfs"},
-            {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-           {{"destination", "/dev/pts"},
-            {"type", "devpts"},
-            {"source", "devpts"},
-            {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
-           {{"destination", "/dev/shm"},
-            {"type", "tmpfs"},
-            {"source", "shm"},
-            {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
-           {{"destination", "/dev/mqueue"},
-            {"type", "mqueue"},
-            {"source", "mqueue"},
-            {"options", {"nosuid", "noexec", "nodev"}}},
-           {{"destination", "/sys"},
-            {"type", "none"},
-            {"source", "/sys"},
-            {"options", {"rbind", "nosuid", "noexec", "nodev", "ro"}}},
-           {{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "nodev", "mode=1777"}}},
-       })},
+      {"mounts", json::array({
+                     {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                     {{"destination", "/dev"},
+                      {"type", "tmpfs"},
+                      {"source", "tmpfs"},
+                      {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+                     {{"destination", "/dev/pts"},
+                      {"type", "devpts"},
+                      {"source", "devpts"},
+                      {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+                     {{"destination", "/dev/shm"},
+                      {"type", "tmpfs"},
+                      {"source", "shm"},
+                      {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+                     {{"destination", "/dev/mqueue"},
+                      {"type", "mqueue"},
+                      {"source", "mqueue"},
+                      {"options", {"nosuid", "noexec", "nodev"}}},
+                     {{"destination", "/sys"},
+                      {"type", "none"},
+                      {"source", "/sys"},
+                      {"options", {"rbind", "nosuid", "noexec", "nodev", "ro"}}},
+                     {{"destination", "/tmp"},
+                      {"type", "tmpfs"},
+                      {"source", "tmpfs"},
+                      {"options", {"nosuid", "nodev", "mode=1777"}}},
+                 })},
       {"linux",
        {{"uidMappings", single_id_map(::getuid())},
         {"gidMappings", single_id_map(::getgid())},
-        {"namespaces", json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}},
-                                    {{"type", "user"}}})},
+        {"namespaces",
+         json::array(
+             {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "user"}}})},
         {"maskedPaths",
          {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
           "/proc/timer_list", "/proc/timer_stats", "/proc/interrupts", "/sys/firmware", "/sys/fs/selinux",
@@ -83,9 +122,9 @@ json default_config(const std::string& rootfs) {
 }  // namespace
 
 const std::vector<std::string>& default_capabilities() {
-  static const std::vector<std::string> caps = {
-      "CAP_CHOWN", "CAP_DAC_OVERRIDE",     "CAP_FOWNER",  "CAP_FSETID",  "CAP_KILL",       "CAP_NET_BIND_SERVICE",
-      "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT"};
+  static const std::vector<std::string> caps = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",    "CAP_FSETID",
+                                                "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",   "CAP_SETGID",
+                                                "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT"};
   return caps;
 }
 
@@ -117,7 +156,9 @@ Bundle& Bundle::args(std::vector<std::string> argv) {
   return *this;
 }
 
-Bundle& Bundle::shell(const std::string& script) { return args({"sh", "-c", script}); }
+Bundle& Bundle::shell(const std::string& script) {
+  return args({"sh", "-c", script});
+}
 
 Bundle& Bundle::env(const std::string& key_value) {
   auto key = key_value.substr(0, key_value.find('=') + 1);
@@ -222,7 +263,9 @@ Bundle& Bundle::network_namespace() {
   remove_mount("/sys");
   // Keep /sys before the mounts that tests add after it.
   auto& mounts = config_["mounts"];
-  json sysfs = {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+  json sysfs = {{"destination", "/sys"},
+                {"type", "sysfs"},
+                {"source", "sysfs"},
                 {"options", {"nosuid", "noexec", "nodev", "ro"}}};
   mounts.insert(mounts.begin() + 1, sysfs);
   return *this;

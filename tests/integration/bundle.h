@@ -13,11 +13,10 @@
 
 #include <sys/types.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace ctr::itest {
 
@@ -41,7 +40,7 @@ class Bundle {
   json& process() { return config_["process"]; }
 
   Bundle& args(std::vector<std::string> argv);
-  Bundle& shell(const std::string& script);  // args: sh -c SCRIPT
+  Bundle& shell(const std::string& script);   // args: sh -c SCRIPT
   Bundle& env(const std::string& key_value);  // adds (or replaces) one variable
   Bundle& cwd(const std::string& path);
   Bundle& hostname(const std::string& name);

@@ -33,12 +33,13 @@ void RuntimeTest::TearDown() {
   for (const auto& id : listed_ids()) {
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   }
-  for (const auto& id : ids) (void)rt({"delete", "--force", id}, RunOptions().within(5s));
+  for (const auto& id : ids) (void)rt({"delete", "--force", id}, RunOptions().within(3s));
   auto leaked = leaked_processes();
   for (pid_t pid : leaked) {
     auto cmdline = slurp("/proc/" + std::to_string(pid) + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    ADD_FAILURE() << "container process " << pid << " (" << cmdline << ") survived `delete --force`";
+    ADD_FAILURE() << "process " << pid << " (" << cmdline << "), a container or runtime process of this test,"
+                  << " survived `delete --force`";
     ::kill(pid, SIGKILL);
   }
   reap_orphans();
@@ -61,7 +62,7 @@ std::string RuntimeTest::host_dir(const std::string& name) {
 }
 
 std::optional<json> RuntimeTest::state(const std::string& id) {
-  auto result = rt({"state", id}, RunOptions().within(5s));
+  auto result = rt({"state", id}, RunOptions().within(3s));
   if (!result.ok()) return std::nullopt;
   try {
     return json::parse(result.out);
@@ -76,8 +77,7 @@ std::string RuntimeTest::status(const std::string& id) {
   return (*st)["status"].get<std::string>();
 }
 
-bool RuntimeTest::wait_for_status(const std::string& id, const std::string& wanted,
-                                  std::chrono::milliseconds timeout) {
+bool RuntimeTest::wait_for_status(const std::string& id, const std::string& wanted, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     reap_orphans();
@@ -98,13 +98,13 @@ bool RuntimeTest::wait_for_file(const std::string& path, std::chrono::millisecon
 
 std::vector<std::string> RuntimeTest::listed_ids() {
   std::vector<std::string> ids;
-  auto result = rt({"list"}, RunOptions().within(5s));
+  auto result = rt({"list"}, RunOptions().within(3s));
   if (!result.ok()) return ids;
   bool first = true;
   for (const auto& line : lines(result.out)) {
     auto columns = words(line);
     if (columns.empty()) continue;
-    if (first && columns[0] == "ID") {
+    if (first && (columns[0] == "ID" || columns[0] == "NAME")) {  // runc's, crun's header
       first = false;
       continue;
     }
@@ -140,8 +140,9 @@ std::vector<pid_t> RuntimeTest::leaked_processes(std::chrono::milliseconds grace
 ::testing::AssertionResult RuntimeTest::create_and_start(const std::string& id, const Bundle& bundle,
                                                          const Capture& output) {
   auto created = rt({"create", "--bundle", bundle.write(), id}, RunOptions().output(output.fd()));
-  if (!created.ok()) return ::testing::AssertionFailure() << "create " << id << ": " << created.describe()
-                                                          << "\n--- output ---\n" << output.read();
+  if (!created.ok())
+    return ::testing::AssertionFailure() << "create " << id << ": " << created.describe() << "\n--- output ---\n"
+                                         << output.read();
   auto started = rt({"start", id});
   if (!started.ok()) return ::testing::AssertionFailure() << "start " << id << ": " << started.describe();
   return ::testing::AssertionSuccess();
@@ -166,7 +167,9 @@ std::vector<std::string> lines(const std::string& text) {
   return result;
 }
 
-std::string trimmed(const std::string& text) { return std::string(trim(text)); }
+std::string trimmed(const std::string& text) {
+  return std::string(trim(text));
+}
 
 std::string slurp(const std::string& path) {
   auto text = read_file(path);

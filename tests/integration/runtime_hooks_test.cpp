@@ -69,7 +69,8 @@ TEST_F(Hooks, AllHooksRunInLifecycleOrderWithState) {
   std::vector<std::string> created_names;
   for (const auto& entry : after_create) created_names.push_back(entry.name);
   EXPECT_EQ(created_names, (std::vector<std::string>{"prestart", "createRuntime", "createContainer"}))
-      << "hooks run by `create`:\n" << slurp(host_log);
+      << "hooks run by `create`:\n"
+      << slurp(host_log);
 
   auto entries = parse_hook_log(slurp(host_log));
   std::vector<std::string> names;
@@ -99,10 +100,12 @@ TEST_F(Hooks, HookGetsArgsAndEnv) {
   std::string logs = host_dir("hooklog");
   auto bundle = make_bundle();
   bundle.args({"true"});
-  bundle.hooks({{"createRuntime",
-                 {{{"path", "/bin/sh"},
-                   {"args", {"sh", "-c", "echo \"$0 $1 $HOOK_VAR\" > " + logs + "/out", "first-arg", "second-arg"}},
-                   {"env", {"HOOK_VAR=from-env"}}}}}});
+  bundle.hooks(
+      {{"createRuntime",
+        {{{"path", "/bin/sh"},
+          {"args",
+           {"sh", "-c", "cat > /dev/null; echo \"$0 $1 $HOOK_VAR\" > " + logs + "/out", "first-arg", "second-arg"}},
+          {"env", {"HOOK_VAR=from-env"}}}}}});
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();
   EXPECT_EQ(slurp(logs + "/out"), "first-arg second-arg from-env\n");
@@ -112,7 +115,7 @@ TEST_F(Hooks, FailingCreateRuntimeHookFailsCreate) {
   auto bundle = make_bundle();
   bundle.args({"sleep", "30"});
   bundle.hooks({{"createRuntime",
-                 {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo hook-said-no >&2; exit 3"}}}}}});
+                 {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > /dev/null; echo hook-said-no >&2; exit 3"}}}}}});
   std::string id = new_id();
   auto created = rt({"create", "--bundle", bundle.write(), id});
   EXPECT_NE(created.exit_code, 0) << created.describe();
@@ -127,9 +130,7 @@ TEST_F(Hooks, HookTimeoutFailsCreate) {
   auto bundle = make_bundle();
   bundle.args({"sleep", "30"});
   bundle.hooks({{"prestart",
-                 {{{"path", "/bin/sh"},
-                   {"args", {"sh", "-c", "exec sleep 10"}},
-                   {"timeout", 1}}}}});
+                 {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > /dev/null; exec sleep 10"}}, {"timeout", 1}}}}});
   std::string id = new_id();
   auto created = rt({"create", "--bundle", bundle.write(), id});
   EXPECT_NE(created.exit_code, 0) << created.describe();

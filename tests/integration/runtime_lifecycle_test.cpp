@@ -57,8 +57,8 @@ TEST_F(Lifecycle, StateReportsOciFieldsAndPidFileMatches) {
   std::string id = new_id();
   std::string pid_file = work() + "/container.pid";
   Capture output;
-  auto created = rt({"create", "--bundle", bundle.write(), "--pid-file", pid_file, id},
-                    RunOptions().output(output.fd()));
+  auto created =
+      rt({"create", "--bundle", bundle.write(), "--pid-file", pid_file, id}, RunOptions().output(output.fd()));
   ASSERT_TRUE(created.ok()) << created.describe();
   auto st = state(id);
   ASSERT_TRUE(st.has_value());
@@ -90,6 +90,7 @@ TEST_F(Lifecycle, StartTwiceFails) {
 struct KillCase {
   const char* signal;
   bool trapped;  // the init installs a handler (PID 1 ignores unhandled SIGTERM)
+  friend void PrintTo(const KillCase& c, std::ostream* os) { *os << c.signal; }
 };
 
 class KillSignal : public RuntimeTest, public testing::WithParamInterface<KillCase> {};
@@ -215,8 +216,8 @@ TEST_F(Lifecycle, PreserveFdsPassesAnExtraFd) {
   write_end.reset();
   auto bundle = make_bundle();
   bundle.shell("cat <&3");
-  auto result = rt({"run", "--preserve-fds", "1", "--bundle", bundle.write(), new_id()},
-                   RunOptions().fds({read_end.get()}));
+  auto result =
+      rt({"run", "--preserve-fds", "1", "--bundle", bundle.write(), new_id()}, RunOptions().fds({read_end.get()}));
   ASSERT_TRUE(result.ok()) << result.describe();
   EXPECT_EQ(result.out, "data through fd 3\n");
 }
@@ -249,9 +250,14 @@ TEST_F(Lifecycle, SpecRootlessBundleRuns) {
   auto text = read_file(dir + "/config.json");
   ASSERT_TRUE(text) << text.error().message;
   json config = json::parse(*text);
-  ASSERT_TRUE(config["linux"]["uidMappings"].is_array()) << *text;
-  EXPECT_EQ(config["linux"]["uidMappings"][0]["hostID"], ::getuid()) << *text;
-  EXPECT_EQ(config["linux"]["gidMappings"][0]["hostID"], ::getgid()) << *text;
+  // Explicit mappings are optional (crun maps the caller when there are
+  // none); what counts is the map the process ends up with.
+  if (config["linux"].contains("uidMappings")) {
+    EXPECT_EQ(config["linux"]["uidMappings"][0]["hostID"], ::getuid()) << *text;
+  }
+  bool has_user_ns = false;
+  for (const auto& ns : config["linux"]["namespaces"]) has_user_ns |= ns.value("type", "") == "user";
+  EXPECT_TRUE(has_user_ns) << "a rootless spec without a user namespace:\n" << *text;
   config["root"]["path"] = busybox_rootfs();
   config["process"]["terminal"] = false;
   config["process"]["args"] = {"sh", "-c", "echo $$; cat /proc/self/uid_map"};
@@ -259,9 +265,18 @@ TEST_F(Lifecycle, SpecRootlessBundleRuns) {
   auto result = rt({"run", "--bundle", dir, new_id()});
   ASSERT_TRUE(result.ok()) << result.describe();
   auto out = lines(result.out);
-  ASSERT_EQ(out.size(), 2u) << result.out;
+  ASSERT_GE(out.size(), 2u) << result.out;
   EXPECT_EQ(out[0], "1");
-  EXPECT_EQ(words(out[1]), (std::vector<std::string>{"0", std::to_string(::getuid()), "1"}));
+  // Root is the caller: `0 UID 1` first; with explicit mappings, exactly those.
+  EXPECT_EQ(words(out[1]), (std::vector<std::string>{"0", std::to_string(::getuid()), "1"})) << result.out;
+  if (config["linux"].contains("uidMappings")) {
+    std::vector<std::vector<std::string>> expected, actual;
+    for (const auto& m : config["linux"]["uidMappings"])
+      expected.push_back({std::to_string(m["containerID"].get<long>()), std::to_string(m["hostID"].get<long>()),
+                          std::to_string(m["size"].get<long>())});
+    for (size_t i = 1; i < out.size(); ++i) actual.push_back(words(out[i]));
+    EXPECT_EQ(actual, expected) << result.out;
+  }
 }
 
 }  // namespace

@@ -45,16 +45,18 @@ TEST_F(Mounts, DefaultDevicesExistAndWork) {
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();
   auto out = lines(result.out);
-  std::vector<std::string> expected = {"null char",    "zero char", "full char", "tty char", "random char",
-                                       "urandom char", "null-write-ok", "0",     "1",        "1",
-                                       "0",            "full-write-fails"};
+  std::vector<std::string> expected = {
+      "null char",     "zero char", "full char", "tty char", "random char", "urandom char",
+      "null-write-ok", "0",         "1",         "1",        "0",           "full-write-fails"};
   for (auto& line : out) line = trimmed(line);
   EXPECT_EQ(out, expected) << result.describe();
 }
 
 TEST_F(Mounts, DevSymlinks) {
   auto bundle = make_bundle();
-  bundle.shell("for l in fd stdin stdout stderr ptmx; do echo \"$l -> $(readlink /dev/$l)\"; done; ls /dev/fd/ >/dev/null && echo fd-listable");
+  bundle.shell(
+      "for l in fd stdin stdout stderr ptmx; do echo \"$l -> $(readlink /dev/$l)\"; done; ls /dev/fd/ >/dev/null && "
+      "echo fd-listable");
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();
   EXPECT_EQ(result.out,
@@ -89,11 +91,15 @@ TEST_F(Mounts, TmpfsWithOptions) {
   auto bundle = make_bundle();
   // On a mount point the runtime creates (inside the /tmp tmpfs): runc lets
   // the mode of an existing mount point directory override `mode=`.
-  bundle.add_mount({{"destination", "/tmp/opt"}, {"type", "tmpfs"}, {"source", "tmpfs"},
-                    {"options", {"nosuid", "nodev", "noexec", "size=1m", "mode=1770"}}})
-      .shell("stat -c %a /tmp/opt; cp /bin/busybox /tmp/opt/bb 2>/dev/null; /tmp/opt/bb true; echo \"exec rc=$?\";"
-             " dd if=/dev/zero of=/tmp/opt/big bs=1k count=2048 2>/dev/null; echo \"fill rc=$?\";"
-             " grep ' /tmp/opt ' /proc/mounts");
+  bundle
+      .add_mount({{"destination", "/tmp/opt"},
+                  {"type", "tmpfs"},
+                  {"source", "tmpfs"},
+                  {"options", {"nosuid", "nodev", "noexec", "size=1m", "mode=1770"}}})
+      .shell(
+          "stat -c %a /tmp/opt; cp /bin/busybox /tmp/opt/bb 2>/dev/null; /tmp/opt/bb true; echo \"exec rc=$?\";"
+          " dd if=/dev/zero of=/tmp/opt/big bs=1k count=2048 2>/dev/null; echo \"fill rc=$?\";"
+          " grep ' /tmp/opt ' /proc/mounts");
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();
   auto out = lines(result.out);
@@ -111,7 +117,8 @@ TEST_F(Mounts, ReadonlyBindOfAHostDirectory) {
   std::string data = host_dir("data");
   ASSERT_TRUE(write_file_atomic(data + "/hello.txt", "hello from the host\n"));
   auto bundle = make_bundle();
-  bundle.bind(data, "/var", true).shell("cat /var/hello.txt; touch /var/new; echo \"rc=$?\"; grep ' /var ' /proc/mounts");
+  bundle.bind(data, "/var", true)
+      .shell("cat /var/hello.txt; touch /var/new; echo \"rc=$?\"; grep ' /var ' /proc/mounts");
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();
   auto out = lines(result.out);

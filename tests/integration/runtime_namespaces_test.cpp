@@ -91,8 +91,11 @@ TEST_F(Namespaces, MultiRangeMapUsesSubordinateIds) {
 TEST_F(Namespaces, ProcessRunsAsConfiguredUser) {
   if (auto problem = multi_range_problem()) GTEST_SKIP() << *problem;
   auto bundle = make_bundle();
-  bundle.multi_range_maps().user(1000, 1000).cwd("/tmp").shell(
-      "id -u; id -g; touch /tmp/mine && stat -c '%u %g' /tmp/mine; cat /proc/self/status | grep -E '^(Uid|Gid):'");
+  bundle.multi_range_maps()
+      .user(1000, 1000)
+      .cwd("/tmp")
+      .shell(
+          "id -u; id -g; touch /tmp/mine && stat -c '%u %g' /tmp/mine; cat /proc/self/status | grep -E '^(Uid|Gid):'");
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();
   auto out = lines(result.out);

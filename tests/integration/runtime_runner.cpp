@@ -45,8 +45,8 @@ RuntimeProcess::~RuntimeProcess() {
 RunResult RuntimeProcess::finish() {
   if (finished_ || child_.pid() <= 0) return result_;
   pid_t pid = child_.pid();
-  auto left = timeout_ - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                               started_at_);
+  auto left =
+      timeout_ - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at_);
   auto status = child_.wait(std::max(left, std::chrono::milliseconds(1)));
   untrack_child(pid);
   finished_ = true;
@@ -59,8 +59,8 @@ RunResult RuntimeProcess::finish() {
   result_.exit_code = status->shell_code();
   if (out_) result_.out = out_->read();
   if (err_) result_.err = err_->read();
-  if (result_.timed_out) result_.err += "\n[ctr-itest: the runtime was killed after " +
-                                        std::to_string(timeout_.count()) + " ms]";
+  if (result_.timed_out)
+    result_.err += "\n[ctr-itest: the runtime was killed after " + std::to_string(timeout_.count()) + " ms]";
   return result_;
 }
 

@@ -33,7 +33,9 @@ struct RunOptions {
   // instead of being captured.
   int stdout_fd = -1;
   int stderr_fd = -1;
-  std::chrono::milliseconds timeout{10000};
+  // Every runtime command here takes well under a second; a hung one must
+  // not stall the suite.
+  std::chrono::milliseconds timeout{5000};
 
   // Chainable setters: rt(args, RunOptions().input("x").output(capture.fd())).
   RunOptions& input(std::string data) {

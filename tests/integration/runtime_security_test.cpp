@@ -5,7 +5,6 @@
 #include <map>
 
 #include "runtime/base/strings.h"
-
 #include "tests/integration/runtime_fixture.h"
 
 namespace ctr::itest {
@@ -60,7 +59,8 @@ TEST_F(Security, MaskedPathsAreEmpty) {
   for (const auto& path : dirs) expected.push_back(path + " 0");
   for (auto& line : out) line = trimmed(line);
   EXPECT_EQ(out, expected) << result.describe();
-  for (const auto& path : files) EXPECT_FALSE(mount_line(mounts, path).empty()) << path << " is not masked:\n" << mounts;
+  for (const auto& path : files)
+    EXPECT_FALSE(mount_line(mounts, path).empty()) << path << " is not masked:\n" << mounts;
   for (const auto& path : dirs) {
     auto line = mount_line(mounts, path);
     EXPECT_TRUE(has_option(line, "ro")) << path << " is not masked by a read-only mount:\n" << mounts;
@@ -187,11 +187,11 @@ TEST_F(Security, NoNewPrivilegesOffIsNotSet) {
 
 TEST_F(Security, SeccompRuleDeniesASyscall) {
   auto bundle = make_bundle();
-  bundle.seccomp({{"defaultAction", "SCMP_ACT_ALLOW"},
-                  {"syscalls", json::array({{{"names", {"mkdir", "mkdirat"}},
-                                              {"action", "SCMP_ACT_ERRNO"},
-                                              {"errnoRet", 1}}})}});
-  bundle.shell("mkdir /tmp/x; echo \"mkdir rc=$?\"; touch /tmp/y && echo touched; ls /tmp; grep ^Seccomp: /proc/self/status");
+  bundle.seccomp(
+      {{"defaultAction", "SCMP_ACT_ALLOW"},
+       {"syscalls", json::array({{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}})}});
+  bundle.shell(
+      "mkdir /tmp/x; echo \"mkdir rc=$?\"; touch /tmp/y && echo touched; ls /tmp; grep ^Seccomp: /proc/self/status");
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();
   EXPECT_EQ(result.out, "mkdir rc=1\ntouched\ny\nSeccomp:\t2\n") << result.describe();
@@ -201,13 +201,12 @@ TEST_F(Security, SeccompRuleDeniesASyscall) {
 TEST_F(Security, SeccompArgumentFilter) {
   auto bundle = make_bundle();
   // kill(pid, 0) (a liveness probe) is denied; kill(pid, SIGCONT) is not.
-  bundle.seccomp({{"defaultAction", "SCMP_ACT_ALLOW"},
-                  {"syscalls", json::array({{{"names", {"kill"}},
-                                              {"action", "SCMP_ACT_ERRNO"},
-                                              {"errnoRet", 1},
-                                              {"args", json::array({{{"index", 1},
-                                                                     {"value", 0},
-                                                                     {"op", "SCMP_CMP_EQ"}}})}}})}});
+  bundle.seccomp(
+      {{"defaultAction", "SCMP_ACT_ALLOW"},
+       {"syscalls", json::array({{{"names", {"kill"}},
+                                  {"action", "SCMP_ACT_ERRNO"},
+                                  {"errnoRet", 1},
+                                  {"args", json::array({{{"index", 1}, {"value", 0}, {"op", "SCMP_CMP_EQ"}}})}}})}});
   bundle.shell("kill -0 $$; echo \"probe rc=$?\"; kill -CONT $$; echo \"cont rc=$?\"");
   auto result = run_bundle(bundle);
   ASSERT_TRUE(result.ok()) << result.describe();

@@ -103,10 +103,12 @@ TEST_F(Terminal, PtyMasterArrivesOverTheConsoleSocket) {
   EXPECT_TRUE(::isatty(master.get())) << "the fd received is not a terminal";
 
   ASSERT_TRUE(rt({"start", id}).ok());
-  auto first = read_pty(master.get(), 3s, [](const std::string& out) { return out.find("all-tty") != std::string::npos; });
+  auto first =
+      read_pty(master.get(), 3s, [](const std::string& out) { return out.find("all-tty") != std::string::npos; });
   ASSERT_TRUE(write_all(master.get(), std::string("typed-input\n")));
-  auto rest = read_pty(master.get(), 3s, [](const std::string& out) { return out.find("got:") != std::string::npos &&
-                                                                               out.back() == '\n'; });
+  auto rest = read_pty(master.get(), 3s, [](const std::string& out) {
+    return out.find("got:") != std::string::npos && out.back() == '\n';
+  });
   std::string output = first + rest;
   auto out = lines(first);
   ASSERT_GE(out.size(), 3u) << output;
@@ -114,7 +116,7 @@ TEST_F(Terminal, PtyMasterArrivesOverTheConsoleSocket) {
   EXPECT_EQ(out[1], "33 111") << "consoleSize not applied";
   EXPECT_EQ(out[2], "all-tty");
   EXPECT_NE(rest.find("got:typed-input\n"), std::string::npos) << "input through the master did not arrive:\n"
-                                                                 << output;
+                                                               << output;
   EXPECT_TRUE(wait_for_status(id, "stopped"));
 }
 
@@ -133,9 +135,8 @@ TEST_F(Terminal, PtyIsTheControllingTerminal) {
   auto created = create.finish();
   ASSERT_TRUE(created.ok()) << created.describe();
   ASSERT_TRUE(master) << error;
-  auto output = read_pty(master.get(), 3s, [](const std::string& out) {
-    return std::count(out.begin(), out.end(), '\n') >= 2;
-  });
+  auto output =
+      read_pty(master.get(), 3s, [](const std::string& out) { return std::count(out.begin(), out.end(), '\n') >= 2; });
   auto out = lines(output);
   ASSERT_EQ(out.size(), 2u) << output;
   EXPECT_EQ(out[0], "via-dev-tty");

@@ -37,11 +37,16 @@ std::string source_dir() {
 #endif
 }
 
+// $XDG_CACHE_HOME/ctr-itest, ~/.cache/ctr-itest, else /var/tmp/ctr-itest-UID.
 std::string cache_dir() {
-  std::string base = env_or("XDG_CACHE_HOME", "");
-  if (base.empty() && std::getenv("HOME")) base = std::string(std::getenv("HOME")) + "/.cache";
-  if (base.empty() || ::access(base.c_str(), W_OK) != 0) base = "/var/tmp/ctr-itest-" + std::to_string(::getuid());
-  return base + "/ctr-itest";
+  std::vector<std::string> candidates;
+  if (auto xdg = env_or("XDG_CACHE_HOME", ""); !xdg.empty()) candidates.push_back(xdg + "/ctr-itest");
+  if (auto home = env_or("HOME", ""); !home.empty()) candidates.push_back(home + "/.cache/ctr-itest");
+  candidates.push_back("/var/tmp/ctr-itest-" + std::to_string(::getuid()));
+  for (const auto& dir : candidates) {
+    if (mkdir_p(dir, 0755) && ::access(dir.c_str(), W_OK) == 0) return dir;
+  }
+  return candidates.back();
 }
 
 struct Fixture {
@@ -52,13 +57,14 @@ struct Fixture {
 Fixture locate_fixture() {
   if (const char* fixtures = std::getenv("CTR_FIXTURES"); fixtures && *fixtures) {
     std::string rootfs = std::string(fixtures) + "/busybox-rootfs";
-    if (!path_exists(rootfs + "/bin/busybox")) return {"", "CTR_FIXTURES is set but " + rootfs + "/bin/busybox is missing"};
+    if (!path_exists(rootfs + "/bin/busybox"))
+      return {"", "CTR_FIXTURES is set but " + rootfs + "/bin/busybox is missing"};
     return {rootfs, ""};
   }
   // Built once per user and kept: the script is a no-op when the rootfs is
   // complete. Locked, because ctest runs test processes in parallel.
   std::string cache = cache_dir();
-  if (auto made = mkdir_p(cache, 0700); !made) return {"", made.error().message};
+  if (auto made = mkdir_p(cache, 0755); !made) return {"", made.error().message};
   auto lock = FileLock::acquire(cache + "/.lock");
   if (!lock) return {"", lock.error().message};
   std::string rootfs = cache + "/busybox-rootfs";
@@ -117,8 +123,12 @@ const std::string& runtime_binary() {
   return path;
 }
 
-const std::string& busybox_rootfs() { return fixture().rootfs; }
-const std::string& fixture_error() { return fixture().error; }
+const std::string& busybox_rootfs() {
+  return fixture().rootfs;
+}
+const std::string& fixture_error() {
+  return fixture().error;
+}
 
 std::optional<std::string> environment_problem() {
   static const std::optional<std::string> problem = []() -> std::optional<std::string> {
@@ -172,9 +182,13 @@ void enable_subreaper() {
   });
 }
 
-std::unique_lock<std::mutex> spawn_lock() { return std::unique_lock(tracked_mutex); }
+std::unique_lock<std::mutex> spawn_lock() {
+  return std::unique_lock(tracked_mutex);
+}
 
-void track_child(pid_t pid) { tracked().insert(pid); }
+void track_child(pid_t pid) {
+  tracked().insert(pid);
+}
 
 void untrack_child(pid_t pid) {
   std::lock_guard lock(tracked_mutex);

@@ -72,15 +72,37 @@ TEST(RuntimeState, ValidatesIdsLikeRunc) {
   EXPECT_NE(err.error().message.find("\"bad/id\""), std::string::npos) << err.error().message;
 }
 
-TEST(RuntimeState, DefaultRootFollowsXdgRuntimeDirWhenRootless) {
-  if (::geteuid() == 0) GTEST_SKIP() << "checks the rootless default; running as root";
-  const char* saved = std::getenv("XDG_RUNTIME_DIR");
-  std::string old = saved ? saved : "";
-  ::setenv("XDG_RUNTIME_DIR", "/run/user/4242", 1);
+namespace {
+// Sets (or, with nullptr, unsets) an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+}  // namespace
+
+TEST(RuntimeState, DefaultRootDependsOnRootlessness) {
+  ScopedEnv xdg("XDG_RUNTIME_DIR", "/run/user/4242");
+  if (::geteuid() == 0) {
+    // Real root (not the owner of a user namespace posing as root).
+    ScopedEnv user("USER", nullptr);
+    EXPECT_EQ(default_state_root(), "/run/ctr-runtime");
+    return;
+  }
   EXPECT_EQ(default_state_root(), "/run/user/4242/ctr-runtime");
-  ::unsetenv("XDG_RUNTIME_DIR");
+  ScopedEnv no_xdg("XDG_RUNTIME_DIR", nullptr);
   EXPECT_EQ(default_state_root(), "/tmp/ctr-runtime-" + std::to_string(::geteuid()));
-  if (saved) ::setenv("XDG_RUNTIME_DIR", old.c_str(), 1);
 }
 
 TEST(RuntimeState, StateJsonRoundTripKeepsPrivateFields) {
@@ -175,31 +197,39 @@ TEST(RuntimeState, MissingContainerNamesTheId) {
   EXPECT_FALSE(load_container(root->path(), "../etc", real_start_time));
 }
 
-TEST(RuntimeState, CreateDirIsExclusiveAndLocked) {
+TEST(RuntimeState, CreateDirIsExclusiveWhileItsCreatorLives) {
   auto root = TempDir::create();
   ASSERT_TRUE(root);
   std::string state_root = root->path() + "/state";
   auto first = create_container_dir(state_root, "c1");
   ASSERT_TRUE(first) << first.error().message;
   struct stat st;
-  ASSERT_EQ(::stat(first->path.c_str(), &st), 0);
+  ASSERT_EQ(::stat(first->c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  // Old and without state.json, but its creator still holds the lock.
-  make_old(first->path);
+  EXPECT_TRUE(path_exists(*first + "/" + kCreateMarker));
+  // Old and without state.json, but its creator (this process) is alive.
+  make_old(*first);
+  EXPECT_FALSE(is_abandoned_create(*first));
   auto second = create_container_dir(state_root, "c1");
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().message, "container \"c1\" already exists");
   EXPECT_EQ(second.error().code, EEXIST);
+  // Once state.json exists it is a container, whatever the marker says.
+  ASSERT_TRUE(write_state(*first, sample_state("c1", 0, 0)));
+  remove_create_marker(*first);
+  EXPECT_FALSE(path_exists(*first + "/" + kCreateMarker));
+  EXPECT_FALSE(is_abandoned_create(*first));
+  EXPECT_FALSE(create_container_dir(state_root, "c1"));
   EXPECT_FALSE(create_container_dir(state_root, "bad/id"));
 }
 
-TEST(RuntimeState, AbandonedCreateIsReplacedButFreshOneIsNot) {
+TEST(RuntimeState, AbandonedCreateIsReplaced) {
   auto root = TempDir::create();
   ASSERT_TRUE(root);
+  // No marker (killed between mkdir and marker): judged by age.
   std::string dir = container_dir(root->path(), "c1");
   ASSERT_TRUE(mkdir_p(dir, 0700));
   ASSERT_TRUE(write_file_atomic(dir + "/config.json", "{}"));
-  // Fresh: maybe a create between its mkdir and its lock.
   EXPECT_FALSE(is_abandoned_create(dir));
   EXPECT_FALSE(create_container_dir(root->path(), "c1"));
   make_old(dir);
@@ -207,6 +237,19 @@ TEST(RuntimeState, AbandonedCreateIsReplacedButFreshOneIsNot) {
   auto again = create_container_dir(root->path(), "c1");
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_FALSE(path_exists(dir + "/config.json"));  // the leftovers went
+
+  // A marker naming a dead creator: abandoned at once, however fresh.
+  auto creator = run_process({"/bin/true"});
+  ASSERT_TRUE(creator);
+  std::string dead = container_dir(root->path(), "c2");
+  ASSERT_TRUE(mkdir_p(dead, 0700));
+  ASSERT_TRUE(write_file_atomic(dead + "/" + kCreateMarker, "999999999 12345"));
+  EXPECT_TRUE(is_abandoned_create(dead));
+  // A marker naming a live pid with another start time: a reused pid.
+  ASSERT_TRUE(write_file_atomic(dead + "/" + kCreateMarker,
+                                std::to_string(::getpid()) + " " + std::to_string(real_start_time(::getpid()) + 1)));
+  EXPECT_TRUE(is_abandoned_create(dead));
+  EXPECT_TRUE(create_container_dir(root->path(), "c2"));
 }
 
 TEST(RuntimeState, LockSeesRemovalByThePreviousHolder) {
@@ -215,11 +258,13 @@ TEST(RuntimeState, LockSeesRemovalByThePreviousHolder) {
   EXPECT_EQ(lock_container_dir(root->path(), "none").error().code, ENOENT);
   auto created = create_container_dir(root->path(), "c1");
   ASSERT_TRUE(created);
+  auto held = lock_container_dir(root->path(), "c1");
+  ASSERT_TRUE(held);
   std::optional<Result<FileLock>> waiter;
   std::thread t([&] { waiter.emplace(lock_container_dir(root->path(), "c1")); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_TRUE(remove_tree(created->path));
-  { auto release = std::move(created->lock); }
+  ASSERT_TRUE(remove_tree(*created));
+  { auto release = std::move(*held); }
   t.join();
   ASSERT_TRUE(waiter.has_value());
   ASSERT_FALSE(*waiter);
@@ -276,6 +321,16 @@ TEST(RuntimeState, Rfc3339NanoLikeGo) {
   EXPECT_EQ(format_rfc3339_nano({0, 0}), "1970-01-01T00:00:00Z");
   EXPECT_EQ(format_rfc3339_nano({1714558830, 500000000}), "2024-05-01T10:20:30.5Z");
   EXPECT_EQ(format_rfc3339_nano({1714558830, 123456789}), "2024-05-01T10:20:30.123456789Z");
+  EXPECT_EQ(format_rfc3339_nano({951782400, 0}), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(format_rfc3339_nano({-1, 0}), "1969-12-31T23:59:59Z");
+  // Agrees with gmtime over a wide range (leap years, centuries).
+  for (time_t t = -2208988800; t < 4102444800; t += 86400 * 97 + 3607) {
+    struct tm tm;
+    ::gmtime_r(&t, &tm);
+    char expected[32];
+    ::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ASSERT_EQ(format_rfc3339_nano({t, 0}), expected) << t;
+  }
   EXPECT_FALSE(current_user_name().empty());
 }
 
