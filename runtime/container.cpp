@@ -2,6 +2,7 @@
 #include "runtime/container.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ Status write_maps(const spec::Spec& spec, pid_t pid) {
   TRY_CTX(userns::validate_id_map(uid_map, "linux.uidMappings"), "linux.uidMappings");
   TRY_CTX(userns::validate_id_map(gid_map, "linux.gidMappings"), "linux.gidMappings");
   TRY_CTX(userns::write_id_map(pid, userns::IdKind::uid, uid_map, false), "linux.uidMappings");
-  TRY_CTX(userns::write_id_map(pid, userns::IdKind::gid, gid_map, true), "linux.gidMappings");
+  TRY_CTX(userns::write_id_map(pid, userns::IdKind::gid, gid_map, setgroups_denied(spec)), "linux.gidMappings");
   return {};
 }
 
@@ -83,7 +84,11 @@ Result<Created> create_container(const spec::Spec& spec, const CreateRequest& re
   InitHandlers handlers;
   if (spec_creates_user_namespace(spec)) handlers.before_go = [&](pid_t pid) { return write_maps(spec, pid); };
   auto state_of = [&](pid_t pid) { return request.hook_state ? request.hook_state(pid, "creating") : std::string("{}"); };
-  if (needs_hook_state(spec)) handlers.state = state_of;
+  // Hooks that run inside the container see its pid as the container does
+  // (1 in a new pid namespace), as runc reports it.
+  bool own_pid_ns = spec.linux.find_namespace(spec::NamespaceType::pid) &&
+                    spec.linux.find_namespace(spec::NamespaceType::pid)->path.empty();
+  if (needs_hook_state(spec)) handlers.state = [&](pid_t pid) { return state_of(own_pid_ns ? 1 : pid); };
   if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
     handlers.runtime_hooks = [&](pid_t pid) -> Status {
       std::string state = state_of(pid);
@@ -111,6 +116,12 @@ Status start_container(const std::string& state_dir) {
   UniqueFd fifo(fd);
   TRY_CTX(write_all(fifo.get(), "0", 1), "release the container init");
   ::unlink(path.c_str());
+  // The init holds the fifo until it execs (or dies); then our write end
+  // reports POLLERR. Waiting for it orders startContainer hooks and the
+  // exec before the caller's poststart hooks, as the spec requires.
+  pollfd pfd{fifo.get(), 0, 0};
+  while (::poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+  }
   return {};
 }
 

@@ -61,6 +61,7 @@ Status plan_namespaces(PlanStorage& storage, const spec::Spec& spec, bool in_use
   }
   plan.joins = storage.keep_span(std::move(joins));
   plan.wait_for_maps = creates(spec, NamespaceType::user);
+  plan.loopback_up = creates(spec, NamespaceType::network);
   plan.user_namespace = in_user_namespace;
   if (!spec.linux.find_namespace(NamespaceType::mount))
     return make_error("linux.namespaces: a mount namespace is required to set up the rootfs", EINVAL);
@@ -257,8 +258,8 @@ void plan_settings(PlanStorage& storage, const spec::Spec& spec, const CreatePla
   plan.start_container_hooks = storage.keep_span(plan_hooks(storage, spec.hooks.start_container));
 }
 
-// A single-ID gid map written by an unprivileged user requires "deny" in
-// /proc/PID/setgroups first (user_namespaces(7)).
+}  // namespace
+
 bool setgroups_denied(const spec::Spec& spec) {
   if (!creates(spec, NamespaceType::user) || !userns::running_rootless()) return false;
   userns::IdMap map;
@@ -266,7 +267,6 @@ bool setgroups_denied(const spec::Spec& spec) {
   return userns::can_write_map_directly(map, ::getegid(), ::geteuid() == 0);
 }
 
-}  // namespace
 
 bool spec_creates_user_namespace(const spec::Spec& spec) { return creates(spec, NamespaceType::user); }
 

@@ -65,4 +65,9 @@ Status plan_process(PlanStorage& storage, const spec::Process& process, const sp
 // other than the initial one, where mknod and some mounts are refused.
 bool spec_creates_user_namespace(const spec::Spec& spec);
 
+// A single-ID gid map written by an unprivileged user requires "deny" in
+// /proc/PID/setgroups first (user_namespaces(7)); maps written through
+// newgidmap keep setgroups allowed, so additionalGids work there.
+bool setgroups_denied(const spec::Spec& spec);
+
 }  // namespace ctr

@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -67,9 +70,21 @@ void set_capability_sets(const Plan& plan) {
   }
 }
 
+void bring_loopback_up(const Plan& plan) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) fail(plan.sync_fd, "network", errno, "socket for configuring lo");
+  ifreq request{};
+  Text(request.ifr_name, sizeof request.ifr_name).add("lo");
+  if (ioctl(sock, SIOCGIFFLAGS, &request) != 0) fail(plan.sync_fd, "network", errno, "read the flags of lo");
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+  if (ioctl(sock, SIOCSIFFLAGS, &request) != 0) fail(plan.sync_fd, "network", errno, "bring lo up");
+  close(sock);
+}
+
 }  // namespace
 
 void apply_process_settings(const Plan& plan) {
+  if (plan.loopback_up) bring_loopback_up(plan);
   if (plan.hostname && sethostname(plan.hostname, string_length(plan.hostname)) != 0)
     fail(plan.sync_fd, "hostname", errno, "sethostname (is there a new uts namespace?)");
   if (plan.domainname && setdomainname(plan.domainname, string_length(plan.domainname)) != 0)

@@ -90,10 +90,12 @@ void join_namespaces(const Plan& plan) {
 // Waits for `go` from the parent; a `state` packet before it carries the
 // state JSON for hooks. EOF means the runtime died: so do we.
 void wait_for_go(const Plan& plan) {
+  bool have_state = false;
   for (;;) {
     Message local;
-    char* buffer = plan.hook_state ? plan.hook_state : reinterpret_cast<char*>(&local);
-    size_t capacity = plan.hook_state ? plan.hook_state_capacity : sizeof local;
+    bool into_state = plan.hook_state && !have_state;
+    char* buffer = into_state ? plan.hook_state : reinterpret_cast<char*>(&local);
+    size_t capacity = into_state ? plan.hook_state_capacity : sizeof local;
     ssize_t n = recv(plan.sync_fd, buffer, capacity - 1, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < static_cast<ssize_t>(sizeof(MessageType))) _exit(1);
@@ -104,6 +106,7 @@ void wait_for_go(const Plan& plan) {
       size_t len = static_cast<size_t>(n) - sizeof type;
       __builtin_memmove(buffer, buffer + sizeof type, len);
       buffer[len] = '\0';
+      have_state = into_state;
     }
   }
 }
@@ -253,7 +256,8 @@ void wait_for_start(const Plan& plan) {
   while ((n = read(plan.exec_fifo_fd, &byte, 1)) < 0 && errno == EINTR) {
   }
   if (n != 1) _exit(1);
-  close(plan.exec_fifo_fd);
+  // The fd stays open (close-on-exec) until execve: `start` waits for the
+  // last reader to go, so poststart hooks run after the process starts.
 }
 
 }  // namespace

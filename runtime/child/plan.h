@@ -94,6 +94,7 @@ struct Plan {
   Span<const char*> readonly_paths;
 
   // Process environment.
+  bool loopback_up = false;  // a new network namespace starts with `lo` down
   Span<SysctlStep> sysctls;
   const char* hostname = nullptr;
   const char* domainname = nullptr;

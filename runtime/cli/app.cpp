@@ -39,12 +39,12 @@ std::string usage_text(std::span<const Command* const> commands) {
       "Usage: ctr-runtime [global flags] COMMAND [flags] [arguments...]\n\nCommands:\n";
   for (const Command* c : commands) {
     std::string name = "   " + std::string(c->name);
-    name.resize(14, ' ');
+    name.resize(17, ' ');
     out += name + std::string(c->summary) + "\n";
   }
   out += "   help          show help for a command\n   version       print the version\n\nGlobal flags:\n";
   out += describe_flags(kGlobalFlags);
-  out += "   --help, -h                      show help\n";
+  out += "   --help, -h                     show help\n";
   return out;
 }
 

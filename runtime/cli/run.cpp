@@ -45,8 +45,6 @@ Result<int> run_run(const GlobalOptions& global, const ParsedArgs& args) {
   // (runc's behaviour for a failing poststart hook).
   TRY_CTX(run_state_hooks(launched.spec.hooks.poststart, "poststart", launched.state, "running"),
           "container \"" + launched.state.id + "\" was killed");
-  // Let exec, kill and delete at the container while it runs.
-  launched.lock.reset();
   if (detach) {
     launched.created.init.release();
     launched.cleanup.disarm();

@@ -11,14 +11,16 @@ namespace ctr::cli {
 
 namespace {
 
+// runc's wording (clients match on it), prefixed with the id.
 Status require_created(const ContainerState& state) {
+  std::string what;
   switch (state.status) {
     case ContainerStatus::created: return {};
-    case ContainerStatus::stopped: return make_error("cannot start a container that has stopped", EINVAL);
-    case ContainerStatus::running: return make_error("cannot start a container that is already running", EINVAL);
-    default:
-      return make_error(std::string("cannot start a container that is ") + status_name(state.status), EINVAL);
+    case ContainerStatus::stopped: what = "cannot start a container that has stopped"; break;
+    case ContainerStatus::running: what = "cannot start a container that is already running"; break;
+    default: what = std::string("cannot start a container that is ") + status_name(state.status);
   }
+  return make_error("container \"" + state.id + "\": " + what, EINVAL);
 }
 
 // runc's choice for a failed poststart hook: stop the container and fail,
