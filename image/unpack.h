@@ -1,0 +1,40 @@
+// Unpacking one layer tarball into a directory, safely and in one streaming
+// pass: decompress (none/gzip/zstd, detected), digest the compressed stream
+// and the tar stream (diffID), extract, apply whiteouts in overlay form.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "runtime/base/result.h"
+
+namespace ctr::image {
+
+struct UnpackOptions {
+  std::string expected_digest;  // of the stream as given; "" = do not check
+  std::string expected_diff_id; // of the uncompressed tar; "" = do not check
+  std::string what;             // "archive `x.tar`, layer sha256:ab12..." for messages
+  uint64_t max_entry_size = 64ull << 30;
+  uint64_t max_size = 256ull << 30;
+};
+
+struct UnpackedLayer {
+  std::string digest;   // of the input stream
+  std::string diff_id;  // of the tar stream
+  uint64_t size = 0;    // bytes of file content written
+};
+
+// Extracts the tar read from `fd` into `dest` (an empty directory). Owners,
+// modes, setuid bits, hard links, symlinks, mtimes and xattrs are kept;
+// device nodes are skipped (a note in the debug log); `.wh.NAME` becomes an
+// overlay whiteout (char device 0:0) and `.wh..wh..opq` sets the opaque
+// xattr (user.overlay.opaque, for rootless overlay's userxattr mode).
+// Entries with `..`, absolute paths, links or writes leading outside `dest`,
+// entries over the size limit, corrupt compression and digest mismatches are
+// errors naming options.what and the entry; the caller discards `dest`.
+// Ownership needs the process to run inside the store's user namespace
+// (see userns/run_in_userns.h); outside one, chown failures are ignored and
+// files belong to the caller (podman's ignore_chown_errors).
+Result<UnpackedLayer> unpack_layer(int fd, const std::string& dest, const UnpackOptions& options);
+
+}  // namespace ctr::image
