@@ -72,8 +72,8 @@ bool needs_hook_state(const spec::Spec& spec) {
 Result<Created> create_container(const spec::Spec& spec, const CreateRequest& request) {
   TRY(check_rootfs(spec));
   TRY(check_preserved_fds(request.preserve_fds));
-  CreatePlanInputs inputs{&spec, request.id, request.bundle, request.no_pivot, !request.no_new_keyring,
-                          request.preserve_fds};
+  CreatePlanInputs inputs{&spec,           request.id, request.bundle, request.no_pivot, !request.no_new_keyring,
+                          request.preserve_fds, request.seccomp_cache_dir};
   TRY_ASSIGN(storage, build_create_plan(inputs));
   UniqueFd fifo;
   if (request.mode == CreateMode::create) {

@@ -30,6 +30,7 @@ struct CreateRequest {
   bool no_pivot = false;
   bool no_new_keyring = false;
   CreateMode mode = CreateMode::create;
+  std::string seccomp_cache_dir;  // "" = compile the seccomp profile every time
   // State JSON for hooks, given the container pid (the caller knows the
   // id/bundle/annotations/status to put in it). Needed when spec has hooks.
   std::function<std::string(pid_t pid, const char* status)> hook_state;
@@ -58,6 +59,7 @@ struct ExecRequest {
   std::string console_socket;
   int preserve_fds = 0;
   bool detach = false;
+  std::string seccomp_cache_dir;
 };
 
 struct Executed {

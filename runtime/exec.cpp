@@ -51,7 +51,7 @@ Result<Executed> exec_in_container(const ExecRequest& request) {
   if (!request.container_spec) return make_error("exec: the container's config is missing", EINVAL);
   auto storage = std::make_unique<PlanStorage>();
   TRY(plan_joins(*storage, request.container_pid));
-  TRY(plan_process(*storage, request.process, *request.container_spec));
+  TRY(plan_process(*storage, request.process, *request.container_spec, request.seccomp_cache_dir));
   storage->plan.preserve_fds = request.preserve_fds;
   InitHandlers handlers;
   handlers.wait_for_exec = true;

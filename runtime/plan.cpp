@@ -278,7 +278,7 @@ Result<std::unique_ptr<PlanStorage>> build_create_plan(const CreatePlanInputs& i
   TRY(plan_namespaces(*storage, spec, in_userns));
   TRY(plan_rootfs(*storage, spec, inputs, in_userns));
   plan_settings(*storage, spec, inputs);
-  TRY(plan_process(*storage, *spec.process, spec));
+  TRY(plan_process(*storage, *spec.process, spec, inputs.seccomp_cache_dir));
   storage->plan.setgroups_allowed = !setgroups_denied(spec);
   storage->plan.preserve_fds = inputs.preserve_fds;
   return storage;

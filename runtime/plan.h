@@ -52,6 +52,7 @@ struct CreatePlanInputs {
   bool no_pivot = false;
   bool new_keyring = true;
   int preserve_fds = 0;
+  std::string seccomp_cache_dir;
 };
 
 // The plan for a new container (namespaces, rootfs, process).
@@ -59,7 +60,8 @@ Result<std::unique_ptr<PlanStorage>> build_create_plan(const CreatePlanInputs& i
 
 // The process part, shared with exec: identity, capabilities, rlimits,
 // seccomp (from the container's spec), terminal, argv/env/cwd.
-Status plan_process(PlanStorage& storage, const spec::Process& process, const spec::Spec& container);
+Status plan_process(PlanStorage& storage, const spec::Process& process, const spec::Spec& container,
+                    const std::string& seccomp_cache_dir = {});
 
 // Whether the runtime (or the container it makes) lives in a user namespace
 // other than the initial one, where mknod and some mounts are refused.

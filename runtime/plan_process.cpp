@@ -25,9 +25,10 @@ const char* search_path(PlanStorage& storage, const std::vector<std::string>& en
   return kDefaultPath;
 }
 
-Status plan_seccomp(PlanStorage& storage, const spec::Spec& container) {
+Status plan_seccomp(PlanStorage& storage, const spec::Spec& container, const std::string& cache_dir) {
   if (!container.linux.seccomp) return {};
-  TRY_ASSIGN(program, compile_seccomp(*container.linux.seccomp));
+  TRY_ASSIGN(program, cache_dir.empty() ? compile_seccomp(*container.linux.seccomp)
+                                        : compile_seccomp_cached(*container.linux.seccomp, cache_dir));
   storage.seccomp_filter = std::move(program.filter);
   if (storage.seccomp_filter.size() > 0xffff) return make_error("linux.seccomp: the filter is too large", E2BIG);
   child::Plan& plan = storage.plan;
@@ -47,7 +48,8 @@ char* const* PlanStorage::keep_argv(const std::vector<std::string>& items) {
   return ptrs.data();
 }
 
-Status plan_process(PlanStorage& storage, const spec::Process& process, const spec::Spec& container) {
+Status plan_process(PlanStorage& storage, const spec::Process& process, const spec::Spec& container,
+                    const std::string& seccomp_cache_dir) {
   child::Plan& plan = storage.plan;
   if (process.args.empty()) return make_error("process.args: must name the program to run", EINVAL);
   plan.argv = storage.keep_argv(process.args);
@@ -79,7 +81,7 @@ Status plan_process(PlanStorage& storage, const spec::Process& process, const sp
   plan.rlimits = storage.keep_span(std::move(rlimits));
   if (process.oom_score_adj) plan.oom_score_adj = storage.keep(std::to_string(*process.oom_score_adj));
   plan.no_new_privileges = process.no_new_privileges;
-  return plan_seccomp(storage, container);
+  return plan_seccomp(storage, container, seccomp_cache_dir);
 }
 
 }  // namespace ctr

@@ -26,9 +26,9 @@ Error missing_container(const std::string& id) {
   return Error{ENOENT, "container \"" + id + "\" does not exist"};
 }
 
-// runc honours XDG_RUNTIME_DIR as uid 0 too when that uid 0 is only the
-// owner of a user namespace (rootless podman runs its runtime that way) and
-// USER says we are someone else: /run is not writable there.
+// XDG_RUNTIME_DIR is honoured as uid 0 too when that uid 0 is only the
+// owner of a user namespace (rootless podman runs its runtime that way, and
+// conmon does not pass USER): /run is not writable there.
 bool in_user_namespace() {
   auto map = read_file("/proc/self/uid_map");
   if (!map) return false;
@@ -37,12 +37,7 @@ bool in_user_namespace() {
   return !(fields.size() == 3 && fields[0] == "0" && fields[1] == "0" && fields[2] == "4294967295");
 }
 
-bool honour_xdg_runtime_dir() {
-  if (::geteuid() != 0) return true;
-  const char* user = std::getenv("USER");
-  if (!user || !*user || std::string_view(user) == "root") return false;
-  return in_user_namespace();
-}
+bool honour_xdg_runtime_dir() { return ::geteuid() != 0 || in_user_namespace(); }
 
 struct StatFields {
   char state = '?';

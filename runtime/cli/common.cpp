@@ -104,6 +104,11 @@ Status send_signal(int pidfd, int signal) {
   return {};
 }
 
+std::string seccomp_cache_dir(const std::string& container_state_dir) {
+  std::string root = container_state_dir.substr(0, container_state_dir.rfind('/'));
+  return root + "-seccomp-cache";
+}
+
 StateDirGuard::~StateDirGuard() {
   if (!path_.empty()) (void)remove_tree(path_);
 }

@@ -18,6 +18,10 @@ namespace ctr::cli {
 // ROOT/ID/state.json with the live status (start times from process_start_time).
 Result<ContainerState> load_state(const GlobalOptions& global, const std::string& id);
 std::string state_dir(const GlobalOptions& global, const std::string& id);
+// Compiled seccomp programs are cached beside the state root (ROOT-seccomp-cache),
+// not in it, where a directory would read as a container. Podman's default
+// profile takes libseccomp ~10 ms to compile; a cache hit is one small read.
+std::string seccomp_cache_dir(const std::string& container_state_dir);
 
 // The pid alone, no newline (runc's format; conmon and podman read it).
 Status write_pid_file(const std::string& path, pid_t pid);

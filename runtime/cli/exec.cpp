@@ -123,7 +123,8 @@ Result<Executed> start_exec(const GlobalOptions& global, const ParsedArgs& args,
   if (process.terminal && args.flag("detach") && console_socket.empty())
     return make_error("a detached exec with a terminal needs --console-socket", EINVAL);
   TRY_ASSIGN(preserve_fds, preserve_fds_flag(args));
-  ExecRequest request{state.pid, &spec, std::move(process), console_socket, preserve_fds, args.flag("detach")};
+  ExecRequest request{state.pid,   &spec, std::move(process), console_socket, preserve_fds, args.flag("detach"),
+                      seccomp_cache_dir(state_dir(global, id))};
   log_debug("exec in container \"" + id + "\" (init pid " + std::to_string(state.pid) + ")");
   return exec_in_container(request);
 }

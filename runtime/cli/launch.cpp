@@ -49,6 +49,7 @@ CreateRequest make_request(const ParsedArgs& args, const Bundle& bundle, const s
   request.no_pivot = args.flag("no-pivot");
   request.no_new_keyring = args.flag("no-new-keyring");
   request.mode = mode;
+  request.seccomp_cache_dir = seccomp_cache_dir(dir);
   request.hook_state = [id, path = bundle.path, annotations = bundle.spec.annotations](pid_t pid,
                                                                                       const char* status) {
     return hook_state_json(id, path, annotations, pid, status);
