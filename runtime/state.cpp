@@ -15,6 +15,7 @@
 
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
+#include "userns/idmap.h"
 
 namespace ctr {
 
@@ -25,19 +26,6 @@ constexpr size_t kMaxIdLength = 1024;
 Error missing_container(const std::string& id) {
   return Error{ENOENT, "container \"" + id + "\" does not exist"};
 }
-
-// XDG_RUNTIME_DIR is honoured as uid 0 too when that uid 0 is only the
-// owner of a user namespace (rootless podman runs its runtime that way, and
-// conmon does not pass USER): /run is not writable there.
-bool in_user_namespace() {
-  auto map = read_file("/proc/self/uid_map");
-  if (!map) return false;
-  auto fields = split(std::string(trim(*map)), ' ');
-  fields.erase(std::remove(fields.begin(), fields.end(), ""), fields.end());
-  return !(fields.size() == 3 && fields[0] == "0" && fields[1] == "0" && fields[2] == "4294967295");
-}
-
-bool honour_xdg_runtime_dir() { return ::geteuid() != 0 || in_user_namespace(); }
 
 struct StatFields {
   char state = '?';
@@ -100,7 +88,10 @@ const char* status_name(ContainerStatus status) {
 
 std::string default_state_root() {
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  if (xdg && *xdg && honour_xdg_runtime_dir()) return std::string(xdg) + "/ctr-runtime";
+  // XDG_RUNTIME_DIR is honoured as uid 0 too when that uid 0 is only the
+  // owner of a user namespace (rootless podman runs its runtime that way, and
+  // conmon does not pass USER): /run is not writable there.
+  if (xdg && *xdg && userns::running_rootless()) return std::string(xdg) + "/ctr-runtime";
   if (::geteuid() != 0) return "/tmp/ctr-runtime-" + std::to_string(::geteuid());
   return "/run/ctr-runtime";
 }
