@@ -341,7 +341,7 @@ Result<SeccompProgram> compile_seccomp_cached(const spec::Seccomp& seccomp, cons
   TRY_ASSIGN(program, compile_seccomp(seccomp));
   // Atomic, so a concurrent reader sees a whole entry or none; a failed
   // write only means the next start compiles again.
-  if (mkdir_p(cache_dir, 0700)) (void)write_file_atomic(path, encode_entry(key, program), 0600);
+  if (mkdir_p(cache_dir, 0700)) (void)write_file_atomic(path, encode_entry(key, program), 0600, Durability::ephemeral);
   return program;
 }
 

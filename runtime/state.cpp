@@ -237,7 +237,7 @@ Result<ContainerState> parse_state(const std::string& text) {
 
 Status write_state(const std::string& dir, const ContainerState& state) {
   auto text = state_to_file_json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return write_file_atomic(dir + "/state.json", text, 0600);
+  return write_file_atomic(dir + "/state.json", text, 0600, Durability::ephemeral);
 }
 
 std::string hook_state_json(const std::string& id, const std::string& bundle,

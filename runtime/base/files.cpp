@@ -60,12 +60,12 @@ Status write_file(const std::string& path, const std::string& data) {
   return {};
 }
 
-Status write_file_atomic(const std::string& path, const std::string& data, mode_t mode) {
+Status write_file_atomic(const std::string& path, const std::string& data, mode_t mode, Durability durability) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     TRY_ASSIGN(fd, open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     auto written = write_all(fd.get(), data);
-    if (written.ok() && ::fsync(fd.get()) != 0) written = sys_error("fsync");
+    if (written.ok() && durability == Durability::durable && ::fsync(fd.get()) != 0) written = sys_error("fsync");
     if (!written) {
       ::unlink(tmp.c_str());
       return std::move(written).error().context("write `" + tmp + "`");

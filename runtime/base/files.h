@@ -15,9 +15,14 @@ Result<std::string> read_file(const std::string& path);
 Result<std::string> read_fd(int fd);
 Status write_all(int fd, const void* data, size_t size);
 Status write_all(int fd, const std::string& data);
+enum class Durability {
+  durable,    // fsync before the rename: the content survives a power loss
+  ephemeral,  // runtime state on tmpfs, gone at reboot anyway: atomic, no fsync
+};
 // Writes `data` to `path` so readers see the old or the new content, never a
-// mix: write a temp file beside it, fsync, rename over.
-Status write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644);
+// mix: write a temp file beside it, (fsync,) rename over.
+Status write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0644,
+                         Durability durability = Durability::durable);
 // Plain (non-atomic) write, for kernel files such as /proc/PID/uid_map.
 Status write_file(const std::string& path, const std::string& data);
 Status mkdir_p(const std::string& path, mode_t mode = 0755);

@@ -24,25 +24,8 @@ std::string state_dir(const GlobalOptions& global, const std::string& id) { retu
 // Atomic (temp + rename) so a reader never sees a partial pid, but not
 // fsync'ed: a pid means nothing after a crash of the machine, and podman
 // keeps pid files on disk, where an fsync costs milliseconds per container.
-Status write_file_renamed(const std::string& path, const std::string& data, mode_t mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    TRY_ASSIGN(fd, open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
-    if (auto written = write_all(fd.get(), data); !written) {
-      ::unlink(tmp.c_str());
-      return std::move(written).error().context("write `" + tmp + "`");
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto err = sys_error("rename `" + tmp + "` to `" + path + "`");
-    ::unlink(tmp.c_str());
-    return err;
-  }
-  return {};
-}
-
 Status write_pid_file(const std::string& path, pid_t pid) {
-  TRY_CTX(write_file_renamed(path, std::to_string(pid), 0644), "write pid file");
+  TRY_CTX(write_file_atomic(path, std::to_string(pid), 0644, Durability::ephemeral), "write pid file");
   return {};
 }
 

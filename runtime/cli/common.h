@@ -25,8 +25,6 @@ std::string seccomp_cache_dir(const std::string& container_state_dir);
 
 // The pid alone, no newline (runc's format; conmon and podman read it).
 Status write_pid_file(const std::string& path, pid_t pid);
-// Temp file + rename, without fsync (see common.cpp for why).
-Status write_file_renamed(const std::string& path, const std::string& data, mode_t mode);
 // Resolves a path against the cwd and through symlinks; it must exist.
 Result<std::string> absolute_path(const std::string& path);
 // --preserve-fds N: a non-negative number.

@@ -107,7 +107,7 @@ Result<Launched> launch_container(const GlobalOptions& global, const ParsedArgs&
   StateDirGuard cleanup(dir);
   // exec and delete read this copy: the bundle may change or vanish later.
   // Nobody reads it before state.json exists, so no fsync is needed.
-  TRY_CTX(write_file_renamed(dir + "/config.json", bundle.config_text, 0600), "save config.json");
+  TRY_CTX(write_file_atomic(dir + "/config.json", bundle.config_text, 0600, Durability::ephemeral), "save config.json");
 
   std::string created_at = now_rfc3339_nano();
   auto request = make_request(args, bundle, id, dir, preserve_fds, mode);
