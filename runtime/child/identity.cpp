@@ -83,13 +83,16 @@ void bring_loopback_up(const Plan& plan) {
 
 }  // namespace
 
+void apply_sysctls(const Plan& plan) {
+  for (const SysctlStep& sysctl : plan.sysctls) write_proc_file(plan, "sysctl", sysctl.path, sysctl.value);
+}
+
 void apply_process_settings(const Plan& plan) {
   if (plan.loopback_up) bring_loopback_up(plan);
   if (plan.hostname && sethostname(plan.hostname, string_length(plan.hostname)) != 0)
     fail(plan.sync_fd, "hostname", errno, "sethostname (is there a new uts namespace?)");
   if (plan.domainname && setdomainname(plan.domainname, string_length(plan.domainname)) != 0)
     fail(plan.sync_fd, "domainname", errno, "setdomainname");
-  for (const SysctlStep& sysctl : plan.sysctls) write_proc_file(plan, "sysctl", sysctl.path, sysctl.value);
   if (plan.oom_score_adj) write_proc_file(plan, "oomScoreAdj", "/proc/self/oom_score_adj", plan.oom_score_adj);
   for (const RlimitStep& limit : plan.rlimits) {
     rlimit value{limit.soft, limit.hard};

@@ -6,7 +6,9 @@
 
 namespace ctr::child {
 
-void apply_process_settings(const Plan& plan);  // hostname, sysctl, rlimits, oom, personality, keyring
+// After pivot_root and before the read-only paths (which usually include /proc/sys).
+void apply_sysctls(const Plan& plan);
+void apply_process_settings(const Plan& plan);  // hostname, rlimits, oom, personality, keyring
 void apply_identity(const Plan& plan);          // groups, gid, uid, capabilities, umask
 
 }  // namespace ctr::child

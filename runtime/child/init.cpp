@@ -279,6 +279,7 @@ void run_init(const Plan& plan) {
     run_hooks(plan, plan.create_container_hooks, "createContainer");
     close(root_fd);
     enter_rootfs(plan);
+    apply_sysctls(plan);
     finish_rootfs(plan);
   }
   apply_process_settings(plan);
