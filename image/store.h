@@ -51,7 +51,13 @@ class Store {
   static std::string default_root();  // $CTR_STORAGE_ROOT, else $XDG_DATA_HOME/ctr, else ~/.local/share/ctr; /var/lib/ctr as root
 
   const std::string& root() const { return root_; }
-  Result<FileLock> lock() const;  // exclusive; hold it across read-modify-write
+  // Exclusive; hold it across read-modify-write. The methods below never
+  // take it themselves (flock is per open file, so a nested acquire from the
+  // same process would deadlock): callers hold it for put_image,
+  // remove_image and garbage_collect, and from the first put_blob/commit_layer
+  // of a load until its put_image, so a concurrent garbage_collect cannot
+  // delete blobs and layers that no image references yet.
+  Result<FileLock> lock() const;
 
   // Blobs. put_blob verifies `expected` (if not empty) and returns the digest.
   Result<std::string> put_blob(const std::string& data, const std::string& expected = {});
@@ -80,7 +86,10 @@ class Store {
   // By name (normalized), full ID, unique ID prefix, or name@digest. Errors: unknown / ambiguous, naming the text.
   Result<ImageRecord> find_image(const std::string& text) const;
 
-  // Deletes layers no image uses and blobs no image references; returns bytes freed.
+  // Deletes layers no image uses and blobs no image references (only
+  // manifests and configs are kept as blobs; layer tarballs are not kept);
+  // returns bytes freed (apparent file sizes). Layer trees owned by
+  // subordinate IDs are removed through userns::run_in_userns.
   Result<uint64_t> garbage_collect();
 
  private:

@@ -3,8 +3,12 @@
 // and the tar stream (diffID), extract, apply whiteouts in overlay form.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "runtime/base/result.h"
 
@@ -15,13 +19,23 @@ struct UnpackOptions {
   std::string expected_diff_id; // of the uncompressed tar; "" = do not check
   std::string what;             // "archive `x.tar`, layer sha256:ab12..." for messages
   uint64_t max_entry_size = 64ull << 30;
-  uint64_t max_size = 256ull << 30;
+  uint64_t max_size = 256ull << 30;      // of the uncompressed tar stream
+  // chown failing with EPERM/EINVAL is ignored (files stay the caller's):
+  // set outside the store's user namespace or with a single-ID map, where
+  // other owners cannot exist; inside the full map a failure is an error.
+  bool ignore_chown_errors = false;
+  // The opaque-directory xattr: "user.overlay.opaque" for rootless overlay
+  // (mounted with userxattr), "trusted.overlay.opaque" for real root.
+  std::string opaque_xattr = "user.overlay.opaque";
 };
 
 struct UnpackedLayer {
   std::string digest;   // of the input stream
   std::string diff_id;  // of the tar stream
   uint64_t size = 0;    // bytes of file content written
+  uint64_t stream_size = 0;  // bytes of the input stream (the blob's size)
+  std::string compression;   // "", "gzip", "zstd" or "xz", as detected
+  std::vector<std::string> notes;  // for the debug log: skipped device nodes, xattrs not kept
 };
 
 // Extracts the tar read from `fd` into `dest` (an empty directory). Owners,
@@ -36,5 +50,10 @@ struct UnpackedLayer {
 // (see userns/run_in_userns.h); outside one, chown failures are ignored and
 // files belong to the caller (podman's ignore_chown_errors).
 Result<UnpackedLayer> unpack_layer(int fd, const std::string& dest, const UnpackOptions& options);
+
+// The same from a reader (a member of an archive being read): it fills
+// `buffer` and returns the byte count, 0 at the end, or -errno.
+using ReadFn = std::function<ssize_t(void* buffer, size_t size)>;
+Result<UnpackedLayer> unpack_layer_from(const ReadFn& read, const std::string& dest, const UnpackOptions& options);
 
 }  // namespace ctr::image

@@ -2,11 +2,17 @@
 // (0 -> you, 1.. -> your subordinate IDs), so files keep every owner.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "runtime/base/child_process.h"
 #include "runtime/base/result.h"
+#include "runtime/base/unique_fd.h"
 #include "userns/idmap.h"
+#include "userns/subid.h"
 
 namespace ctr::userns {
 
@@ -19,6 +25,9 @@ struct StoreMaps {
 // The maps for the current user from /etc/subuid and /etc/subgid; as root
 // (initial namespace) an identity map is not needed: returns empty maps.
 Result<StoreMaps> store_maps();
+// The same from given ranges (testable): subordinate ranges for uid/gid of `user`.
+StoreMaps store_maps_from(uid_t uid, gid_t gid, const std::string& user, const std::vector<SubIdRange>& subuids,
+                          const std::vector<SubIdRange>& subgids);
 
 // Runs `work` in a forked child inside a new user + mount namespace with
 // `maps` (written through newuidmap/newgidmap, or directly for a single ID).
@@ -26,6 +35,26 @@ Result<StoreMaps> store_maps();
 // empty maps (root), runs it in a forked child without a new user namespace.
 // The caller must be single-threaded.
 Status run_in_userns(const StoreMaps& maps, const std::function<Status()>& work);
+
+// A started run_in_userns child, so several can work in parallel (layer
+// unpacks): the maps are written before start_in_userns returns.
+class UsernsChild {
+ public:
+  UsernsChild() = default;
+  UsernsChild(UsernsChild&&) noexcept = default;
+  UsernsChild& operator=(UsernsChild&&) noexcept = default;
+  // The child's Status, or an error saying how it died. Call once.
+  Status wait();
+  // Lower level: reaps the child; `got_result` tells whether it sent a
+  // Status (false when it exec'd or died), `exit` how it ended.
+  Status collect(bool& got_result, ExitStatus& exit);
+
+ private:
+  friend Result<UsernsChild> start_in_userns(const StoreMaps&, const std::function<Status()>&);
+  ChildProcess process_;
+  UniqueFd from_child_;
+};
+Result<UsernsChild> start_in_userns(const StoreMaps& maps, const std::function<Status()>& work);
 
 // `ctr unshare [CMD...]`: execs CMD (default $SHELL or /bin/sh) in such a
 // namespace and returns its exit status.

@@ -379,7 +379,9 @@ TEST(RuntimeCliProcesses, ParsesProcStatWithTrickyNames) {
 }
 
 TEST(RuntimeCliProcesses, WithoutOwnPidNamespaceFindsInitAndDescendants) {
-  auto child = spawn_process({"/bin/sh", "-c", "/bin/sleep 60 & /bin/sleep 60 & wait"});
+  // After its children die the shell must still be there for the SIGKILL
+  // that --all sends to the init last, hence the exec.
+  auto child = spawn_process({"/bin/sh", "-c", "/bin/sleep 60 & /bin/sleep 60 & wait; exec /bin/sleep 60"});
   ASSERT_TRUE(child) << child.error().message;
   std::vector<cli::ProcessRef> found;
   for (int i = 0; i < 400; ++i) {

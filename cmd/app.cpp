@@ -1,0 +1,180 @@
+#include "cmd/app.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+namespace ctr::cmd {
+
+std::string Context::store_root() const {
+  // CLI11 already folded CTR_STORAGE_ROOT into `root` (->envname); the
+  // library's default covers the rest.
+  return root.empty() ? image::Store::default_root() : root;
+}
+
+Result<image::Store*> Context::store() {
+  if (!store_) {
+    auto opened = image::Store::open(store_root());
+    if (!opened) return std::move(opened).error().context("opening the image store at `" + store_root() + "`");
+    store_.emplace(std::move(opened).value());
+  }
+  return &*store_;
+}
+
+Result<const userns::StoreMaps*> Context::maps() {
+  if (!maps_) {
+    auto maps = userns::store_maps();
+    if (!maps) return std::move(maps).error();
+    maps_.emplace(std::move(maps).value());
+    // Said once per command, as podman does for the same condition.
+    if (maps_->single_id && !maps_->warning.empty()) warn(maps_->warning);
+  }
+  return &*maps_;
+}
+
+void Cli::on_run(CLI::App& sub, std::function<int()> run) {
+  sub.callback([this, run = std::move(run)] { ctx.exit_code = run(); });
+}
+
+int fail(const Error& error) {
+  return fail(error.message);
+}
+
+int fail(const std::string& message) {
+  std::cerr << "Error: " << message << std::endl;
+  return kExitError;
+}
+
+void warn(const std::string& message) {
+  std::cerr << "WARN[0000] " << message << std::endl;
+}
+
+bool stdout_is_tty() {
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+bool stderr_is_tty() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
+
+std::vector<std::string> images_in_use() {
+  // Issue 5 adds containers; each will hold its image. Until then nothing
+  // uses an image, so rmi and prune never need -f for this reason.
+  return {};
+}
+
+std::unique_ptr<Cli> build_cli() {
+  auto cli = std::make_unique<Cli>();
+  CLI::App& app = cli->app;
+  app.set_help_flag("-h,--help", "Show help for a command");
+  app.require_subcommand(0, 1);
+  // Global flags are accepted after the command too (`ctr images --root X`), as podman's are.
+  app.fallthrough(true);
+  cli->value(app, "--root,--storage", cli->ctx.root,
+             "Image and container storage directory (default $XDG_DATA_HOME/ctr)", Completer::directories)
+      ->envname("CTR_STORAGE_ROOT");
+  cli->value(app, "--log-level", cli->ctx.log_level, "Log messages at and above this level", Completer::fixed,
+             {"debug", "info", "warn", "error"})
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  add_images(*cli, app, "images");
+  add_import(*cli, app);
+  add_info(*cli, app);
+  add_load(*cli, app);
+  add_rmi(*cli, app, "rmi");
+  add_save(*cli, app);
+  add_tag(*cli, app);
+  add_unshare(*cli, app);
+  add_version(*cli, app);
+
+  CLI::App* image = app.add_subcommand("image", "Manage images");
+  image->require_subcommand(1);
+  add_image_inspect(*cli, *image);
+  add_import(*cli, *image);
+  add_load(*cli, *image);
+  add_images(*cli, *image, "ls");
+  add_image_prune(*cli, *image);
+  add_rmi(*cli, *image, "rm");
+  add_save(*cli, *image);
+  add_tag(*cli, *image);
+
+  CLI::App* system = app.add_subcommand("system", "Manage ctr");
+  system->require_subcommand(1);
+  add_system_df(*cli, *system);
+  add_info(*cli, *system);
+  return cli;
+}
+
+namespace {
+
+// The innermost command that was given, for messages.
+const CLI::App* selected_command(const CLI::App& app) {
+  const CLI::App* at = &app;
+  for (;;) {
+    auto chosen = at->get_subcommands();
+    if (chosen.empty()) return at;
+    at = chosen.front();
+  }
+}
+
+std::string command_path(const CLI::App* app) {
+  std::string path;
+  for (; app; app = app->get_parent()) path = app->get_name() + (path.empty() ? "" : " " + path);
+  return path;
+}
+
+// podman's wording: "unknown flag: --x", "unrecognized command `ctr x`".
+std::string describe_extras(const CLI::App& app, const CLI::ExtrasError& error) {
+  const CLI::App* command = selected_command(app);
+  std::vector<std::string> extras = command->remaining();
+  if (extras.empty()) extras = app.remaining();
+  if (extras.empty()) return error.what();
+  const std::string& first = extras.front();
+  if (!first.empty() && first[0] == '-')
+    return "unknown flag: " + first + " (see '" + command_path(command) + " --help')";
+  if (command == &app) return "unrecognized command `ctr " + first + "` (see 'ctr --help')";
+  return "unexpected argument `" + first + "` for `" + command_path(command) + "` (see '" + command_path(command) +
+         " --help')";
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  auto cli = build_cli();
+  CLI::App& app = cli->app;
+  if (argc <= 1) {
+    std::cout << app.help();
+    return fail(std::string("missing command 'ctr COMMAND'"));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& error) {
+    return fail(describe_extras(app, error));
+  } catch (const CLI::RequiredError& error) {
+    // `ctr image lss`: the unknown word is left over where a command was required.
+    const CLI::App* command = selected_command(app);
+    std::vector<std::string> left = app.remaining(true);
+    if (!left.empty() && command->get_require_subcommand_min() > 0)
+      return fail("unrecognized command `" + command_path(command) + " " + left.front() + "` (see '" +
+                  command_path(command) + " --help')");
+    if (command->get_require_subcommand_min() > 0 && command->get_subcommands().empty()) {
+      std::cout << command->help();
+      return fail("missing command '" + command_path(command) + " COMMAND'");
+    }
+    return fail(std::string(error.what()));
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help
+    std::cerr << "Error: " << error.what() << "\nSee 'ctr --help'." << std::endl;
+    return kExitError;
+  } catch (const std::exception& error) {
+    return fail(std::string(error.what()));
+  }
+  if (app.get_subcommands().empty()) {
+    std::cout << app.help();
+    return fail(std::string("missing command 'ctr COMMAND'"));
+  }
+  return cli->ctx.exit_code;
+}
+
+}  // namespace ctr::cmd

@@ -1,0 +1,91 @@
+// The ctr command line: global flags, the command table, and what every
+// command shares (the store, opened lazily; the user-namespace maps, read
+// once; podman's error and exit-code conventions).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cmd/completion_kinds.h"
+#include "image/store.h"
+#include "runtime/base/result.h"
+#include "userns/run_in_userns.h"
+
+namespace ctr::cmd {
+
+// Exit codes as podman's: 125 ctr itself failed, 126 the command could not
+// be invoked, 127 it was not found; anything else is the command's status.
+inline constexpr int kExitError = 125;
+inline constexpr int kExitCannotInvoke = 126;
+inline constexpr int kExitNotFound = 127;
+
+class Context {
+ public:
+  std::string root;  // --root/--storage; "" = CTR_STORAGE_ROOT or the default
+  std::string log_level = "warn";
+  int exit_code = 0;
+
+  // The store root that commands use (no I/O).
+  std::string store_root() const;
+  // Opens the store on first use only: `ctr version` and `ctr --help` never touch it.
+  Result<image::Store*> store();
+  // The store's ID maps, read once; the single-ID warning is printed the first time.
+  Result<const userns::StoreMaps*> maps();
+
+ private:
+  std::optional<image::Store> store_;
+  std::optional<userns::StoreMaps> maps_;
+};
+
+struct Cli {
+  CLI::App app{"ctr: rootless, daemonless containers", "ctr"};
+  Context ctx;
+  CompleterRegistry completers;
+
+  // Adds a value option / positional with its completer (see completion_kinds.h).
+  template <typename T>
+  CLI::Option* value(CLI::App& sub, const std::string& name, T& target, const std::string& description, Completer kind,
+                     std::vector<std::string> choices = {}) {
+    return add_value(completers, sub, name, target, description, kind, std::move(choices));
+  }
+  // Runs `run` when `sub` is the command given; its return value is the exit code.
+  void on_run(CLI::App& sub, std::function<int()> run);
+};
+
+// Builds the whole command tree without parsing or running anything (for
+// main and for tests that inspect the tree).
+std::unique_ptr<Cli> build_cli();
+// Parses and runs; returns the process exit code.
+int run_cli(int argc, char** argv);
+
+// "Error: <message>" on stderr; returns 125.
+int fail(const Error& error);
+int fail(const std::string& message);
+// A warning on stderr in podman's style: `WARN[0000] message`.
+void warn(const std::string& message);
+// True when stdout/stderr is a terminal.
+bool stdout_is_tty();
+bool stderr_is_tty();
+
+// The command table: one function per command file.
+void add_load(Cli& cli, CLI::App& parent);
+void add_import(Cli& cli, CLI::App& parent);
+void add_save(Cli& cli, CLI::App& parent);
+void add_images(Cli& cli, CLI::App& parent, const std::string& name);  // "images", or "ls" under `image`
+void add_image_inspect(Cli& cli, CLI::App& parent);
+void add_rmi(Cli& cli, CLI::App& parent, const std::string& name);  // "rmi", or "rm" under `image`
+void add_tag(Cli& cli, CLI::App& parent);
+void add_image_prune(Cli& cli, CLI::App& parent);
+void add_system_df(Cli& cli, CLI::App& parent);
+void add_info(Cli& cli, CLI::App& parent);
+void add_unshare(Cli& cli, CLI::App& parent);
+void add_version(Cli& cli, CLI::App& parent);
+
+// Images that containers use: removing them needs -f. Containers arrive
+// with issue 5; until then no image is in use.
+std::vector<std::string> images_in_use();
+
+}  // namespace ctr::cmd

@@ -1,0 +1,215 @@
+// The image index: ROOT/images.json, a JSON array of image records, read and
+// rewritten whole (atomically) under the store lock, and image lookup.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "image/digest.h"
+#include "image/store.h"
+#include "runtime/base/files.h"
+#include "runtime/base/strings.h"
+
+namespace ctr::image {
+
+namespace {
+
+using nlohmann::json;
+
+json image_to_json(const ImageRecord& image) {
+  return json{{"id", image.id},
+              {"names", image.names},
+              {"manifestDigest", image.manifest_digest},
+              {"configDigest", image.config_digest},
+              {"layers", image.layer_chain_ids},
+              {"diffIDs", image.diff_ids},
+              {"created", image.created},
+              {"loaded", image.loaded},
+              {"size", image.size}};
+}
+
+ImageRecord image_from_json(const json& j) {  // throws json::exception
+  ImageRecord image;
+  image.id = j.at("id").get<std::string>();
+  image.names = j.value("names", std::vector<std::string>{});
+  image.manifest_digest = j.value("manifestDigest", std::string());
+  image.config_digest = j.value("configDigest", std::string());
+  image.layer_chain_ids = j.value("layers", std::vector<std::string>{});
+  image.diff_ids = j.value("diffIDs", std::vector<std::string>{});
+  image.created = j.value("created", int64_t{0});
+  image.loaded = j.value("loaded", int64_t{0});
+  image.size = j.value("size", uint64_t{0});
+  return image;
+}
+
+std::string index_path(const std::string& root) {
+  return root + "/images.json";
+}
+
+Result<std::vector<ImageRecord>> read_index(const std::string& root) {
+  std::vector<ImageRecord> images;
+  auto text = read_file(index_path(root));
+  if (!text) {
+    if (text.error().code == ENOENT) return images;  // a new store
+    return std::move(text).error().context("read the image index");
+  }
+  try {
+    json j = json::parse(*text);
+    if (!j.is_array())
+      return make_error("the image index `" + index_path(root) + "` is corrupt: not a JSON array", EINVAL);
+    for (const auto& entry : j) images.push_back(image_from_json(entry));
+  } catch (const json::exception& e) {
+    return make_error("the image index `" + index_path(root) + "` is corrupt: " + e.what(), EINVAL);
+  }
+  return images;
+}
+
+Status write_index(const std::string& root, const std::vector<ImageRecord>& images) {
+  json j = json::array();
+  for (const auto& image : images) j.push_back(image_to_json(image));
+  TRY_CTX(write_file_atomic(index_path(root), j.dump(1) + "\n", 0600), "write the image index");
+  return {};
+}
+
+std::string normalize_id(const std::string& id) {
+  return starts_with(id, "sha256:") ? id : "sha256:" + id;
+}
+
+// "localhost/busybox:latest" -> "localhost/busybox"; a ':' before the last
+// '/' belongs to a registry port.
+std::string repository_of(const std::string& name) {
+  std::string base = name.substr(0, name.find('@'));
+  size_t slash = base.rfind('/');
+  size_t colon = base.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) base.resize(colon);
+  return base;
+}
+
+std::string tag_of(const std::string& name) {
+  std::string base = name.substr(0, name.find('@'));
+  size_t slash = base.rfind('/');
+  size_t colon = base.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) return base.substr(colon + 1);
+  return "";
+}
+
+Error not_found(const std::string& text) {
+  return make_error("image \"" + text + "\" not found in the store (see ctr images)", ENOENT);
+}
+
+Error ambiguous(const std::string& what, const std::vector<std::string>& candidates) {
+  return make_error(what + " is ambiguous: matches " + join(candidates, ", "), EINVAL);
+}
+
+struct NameQuery {
+  std::string repository;  // normalized, "localhost/busybox"
+  std::string short_path;  // "busybox" when the text named no registry, else ""
+  std::string tag;
+  std::string digest;
+};
+
+bool repository_matches(const NameQuery& query, const std::string& repository) {
+  if (repository == query.repository) return true;
+  // Podman's short-name search of local images: "busybox" also finds
+  // "docker.io/library/busybox".
+  return !query.short_path.empty() && repository.size() > query.short_path.size() &&
+         repository.ends_with("/" + query.short_path);
+}
+
+// Images one of whose names matches `query`; with a digest, the manifest
+// digest must match too (the tag, if also given, is then ignored as docker does).
+std::vector<const ImageRecord*> match_names(const std::vector<ImageRecord>& images, const NameQuery& query) {
+  std::vector<const ImageRecord*> found;
+  for (const auto& image : images) {
+    if (!query.digest.empty() && image.manifest_digest != query.digest) continue;
+    bool hit = std::any_of(image.names.begin(), image.names.end(), [&](const std::string& name) {
+      return repository_matches(query, repository_of(name)) && (!query.digest.empty() || tag_of(name) == query.tag);
+    });
+    if (hit) found.push_back(&image);
+  }
+  return found;
+}
+
+Result<ImageRecord> find_by_name(const std::vector<ImageRecord>& images, const std::string& text,
+                                 const Reference& ref) {
+  NameQuery query{ref.name, "", ref.tag, ref.digest};
+  if (!starts_with(text, "localhost/") && starts_with(ref.name, "localhost/")) query.short_path = ref.name.substr(10);
+  // An exact name beats a short-name match.
+  NameQuery exact = query;
+  exact.short_path.clear();
+  auto found = match_names(images, exact);
+  if (found.empty()) found = match_names(images, query);
+  if (found.size() == 1) return *found.front();
+  if (found.empty()) return not_found(text);
+  std::vector<std::string> names;
+  for (const auto* image : found) {
+    for (const auto& name : image->names)
+      if (repository_matches(query, repository_of(name))) names.push_back(name);
+  }
+  return ambiguous("short name \"" + text + "\"", names);
+}
+
+Result<ImageRecord> find_by_id(const std::vector<ImageRecord>& images, const std::string& text) {
+  std::string id = normalize_id(text);
+  std::vector<const ImageRecord*> found;
+  for (const auto& image : images) {
+    if (image.id == id) return image;
+    if (starts_with(image.id, id)) found.push_back(&image);
+  }
+  if (found.size() == 1) return *found.front();
+  if (found.empty()) return not_found(text);
+  std::vector<std::string> ids;
+  for (const auto* image : found) ids.push_back(digest_hex(image->id).substr(0, 12));
+  return ambiguous("image ID prefix \"" + text + "\"", ids);
+}
+
+}  // namespace
+
+Result<std::vector<ImageRecord>> Store::list_images() const {
+  return read_index(root_);
+}
+
+Status Store::put_image(const ImageRecord& image) {
+  TRY_CTX(validate_digest(image.id), "store image");
+  TRY_ASSIGN(images, read_index(root_));
+  bool replaced = false;
+  for (auto& existing : images) {
+    if (existing.id == image.id) {
+      existing = image;
+      replaced = true;
+      continue;
+    }
+    // A tag names one image: it moves here. The old holder stays, unnamed
+    // (found by ID, podman's <none>), until removed.
+    std::erase_if(existing.names, [&](const std::string& name) {
+      return std::find(image.names.begin(), image.names.end(), name) != image.names.end();
+    });
+  }
+  if (!replaced) images.push_back(image);
+  return write_index(root_, images);
+}
+
+Status Store::remove_image(const std::string& id) {
+  TRY_ASSIGN(images, read_index(root_));
+  std::string wanted = normalize_id(id);
+  size_t before = images.size();
+  std::erase_if(images, [&](const ImageRecord& image) { return image.id == wanted; });
+  if (images.size() == before) return not_found(id);
+  return write_index(root_, images);
+}
+
+Result<ImageRecord> Store::find_image(const std::string& text) const {
+  TRY_ASSIGN(images, read_index(root_));
+  for (const auto& image : images) {
+    if (std::find(image.names.begin(), image.names.end(), text) != image.names.end()) return image;
+  }
+  auto ref = parse_reference(text);
+  if (ref) {
+    auto found = find_by_name(images, text, *ref);
+    if (found || found.error().code != ENOENT) return found;
+  }
+  if (looks_like_id(text)) return find_by_id(images, text);
+  // Neither a name nor an ID: say what is wrong with it as a name.
+  if (!ref) return std::move(ref).error();
+  return not_found(text);
+}
+
+}  // namespace ctr::image
