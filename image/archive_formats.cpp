@@ -46,14 +46,6 @@ constexpr const char* kDockerManifest = "application/vnd.docker.distribution.man
 constexpr const char* kOciIndex = "application/vnd.oci.image.index.v1+json";
 constexpr const char* kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
 
-std::string host_architecture() {
-  utsname u{};
-  ::uname(&u);
-  std::string m = u.machine;
-  if (m == "x86_64") return "amd64";
-  if (m == "aarch64") return "arm64";
-  return m;
-}
 
 // A blob by digest, verified: the archive cannot swap documents.
 Result<std::string> read_blob_member(const ArchiveSource& source, const std::string& digest, const std::string& of) {
@@ -186,6 +178,15 @@ Result<std::vector<ImagePlan>> plan_oci(const ArchiveSource& source) {
   TRY(plan_oci_index(source, index, {}, 0, plans));
   if (plans.empty()) return make_error(source.label + ": index.json lists no images", EINVAL);
   return plans;
+}
+
+std::string host_architecture() {
+  utsname u{};
+  ::uname(&u);
+  std::string m = u.machine;
+  if (m == "x86_64") return "amd64";
+  if (m == "aarch64") return "arm64";
+  return m;
 }
 
 }  // namespace ctr::image::detail

@@ -29,6 +29,9 @@ Result<ArchiveSource> open_archive_source(const std::string& path, const std::st
 // A small member's content; errors name the archive and member.
 Result<std::string> read_member(const ArchiveSource& source, const std::string& name);
 bool has_member(const ArchiveSource& source, const std::string& name);
+
+// The OCI/Go name of the machine we run on ("amd64", "arm64", ...).
+std::string host_architecture();
 // Calls `fn` with a reader of the member's bytes (streamed, any size).
 Status with_member_reader(const ArchiveSource& source, const std::string& name,
                           const std::function<Status(const ReadFn&)>& fn);

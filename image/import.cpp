@@ -20,14 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string architecture() {
-  utsname u{};
-  ::uname(&u);
-  std::string m = u.machine;
-  if (m == "x86_64") return "amd64";
-  if (m == "aarch64") return "arm64";
-  return m;
-}
 
 std::string rfc3339_now() {
   std::time_t now = std::time(nullptr);
@@ -146,7 +138,7 @@ Result<ImageRecord> import_rootfs(Store& store, const std::string& path, const I
   if (options.progress) options.progress(Progress{detail::short_digest(diff_id), result.value("streamSize", 0ull), 0, true});
 
   json config = {{"created", rfc3339_now()},
-                 {"architecture", architecture()},
+                 {"architecture", detail::host_architecture()},
                  {"os", "linux"},
                  {"config", container_config},
                  {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({diff_id})}}},
