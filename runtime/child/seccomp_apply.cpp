@@ -2,6 +2,9 @@
 // (no allocation, no exceptions, no libc calls that may lock or allocate).
 #include "runtime/child/seccomp_apply.h"
 
+#include "runtime/child/sync.h"
+#include "runtime/child/text.h"
+
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -17,54 +20,10 @@
 namespace ctr::child {
 namespace {
 
-unsigned long c_length(const char* text) {
-  unsigned long n = 0;
-  while (text[n] != '\0') ++n;
-  return n;
-}
-
 void close_keep_errno(int fd) {
   int saved = errno;
   ::close(fd);
   errno = saved;
-}
-
-// Sends the payload, the fd riding on the first byte; a stream socket may
-// accept fewer bytes than asked, so the rest follows in further sends.
-int send_with_fd(int sock, int fd, const char* data, unsigned long size) {
-  // A zero-byte sendmsg on a stream socket delivers no ancillary data.
-  static const char empty_payload = '\0';
-  if (size == 0) {
-    data = &empty_payload;
-    size = 1;
-  }
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  iovec iov{const_cast<char*>(data), size};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  __builtin_memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-
-  unsigned long sent = 0;
-  while (sent < size) {
-    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    sent += static_cast<unsigned long>(n);
-    iov.iov_base = const_cast<char*>(data + sent);
-    iov.iov_len = size - sent;
-    msg.msg_control = nullptr;  // the fd went with the first chunk
-    msg.msg_controllen = 0;
-  }
-  return 0;
 }
 
 }  // namespace
@@ -88,7 +47,7 @@ int apply_seccomp(const sock_filter* filter, unsigned short length, unsigned int
 int send_seccomp_listener(const char* socket_path, int listener_fd, const char* state_json) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  unsigned long path_length = c_length(socket_path);
+  unsigned long path_length = string_length(socket_path);
   if (path_length == 0) return -EINVAL;
   if (path_length >= sizeof addr.sun_path) return -ENAMETOOLONG;
   for (unsigned long i = 0; i < path_length; ++i) addr.sun_path[i] = socket_path[i];
@@ -105,7 +64,7 @@ int send_seccomp_listener(const char* socket_path, int listener_fd, const char* 
     close_keep_errno(sock);
     return rc;
   }
-  rc = send_with_fd(sock, listener_fd, state_json, c_length(state_json));
+  rc = send_with_fd(sock, listener_fd, state_json, string_length(state_json));
   close_keep_errno(sock);
   return rc;
 }

@@ -14,25 +14,48 @@ static void copy_text(char* dest, size_t capacity, const char* src) {
   Text(dest, capacity).add(src);
 }
 
-static int send_record(int fd, const Message& message, int pass_fd) {
-  iovec iov{const_cast<Message*>(&message), sizeof message};
+// Sends the payload, the fd riding on the first byte; a stream socket may
+// accept fewer bytes than asked, so the rest follows in further sends.
+int send_with_fd(int sock, int fd, const char* data, unsigned long size) {
+  // A zero-byte sendmsg on a stream socket delivers no ancillary data.
+  static const char empty_payload = '\0';
+  if (size == 0) {
+    data = &empty_payload;
+    size = 1;
+  }
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{const_cast<char*>(data), size};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (pass_fd >= 0) {
+  if (fd >= 0) {
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
+    __builtin_memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
   }
-  while (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return -errno;
+
+  unsigned long sent = 0;
+  while (sent < size) {
+    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    sent += static_cast<unsigned long>(n);
+    iov.iov_base = const_cast<char*>(data + sent);
+    iov.iov_len = size - sent;
+    msg.msg_control = nullptr;  // the fd went with the first chunk
+    msg.msg_controllen = 0;
   }
   return 0;
+}
+
+static int send_record(int fd, const Message& message, int pass_fd) {
+  return send_with_fd(fd, pass_fd, reinterpret_cast<const char*>(&message), sizeof message);
 }
 
 int send_message(int fd, MessageType type, int pid, int pass_fd) {

@@ -27,6 +27,10 @@ struct Message {
   char text[512];
 };
 
+// Sends `size` bytes with `fd` (if >= 0) as SCM_RIGHTS on the first byte;
+// syscalls only, shared by the sync channel and the seccomp agent hand-off.
+// Returns 0 or -errno.
+int send_with_fd(int sock, int fd, const char* data, unsigned long size);
 // Sends a message (with an optional fd); returns 0 or -errno.
 int send_message(int fd, MessageType type, int pid = 0, int pass_fd = -1);
 // Sends {step, errno, text} and _exit(1)s: the way every failed step ends.

@@ -2,6 +2,7 @@
 // init -> state.json (+ pid file).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,24 @@
 #include "runtime/state.h"
 
 namespace ctr::cli {
+
+// The flags `create` takes; `run` takes them too, plus its own.
+inline constexpr std::array<FlagSpec, 6> kCreateFlags{{
+    {"bundle", 'b', FlagKind::value, "bundle directory (default: the current directory)", "DIR"},
+    {"pid-file", 0, FlagKind::value, "write the init's pid to this file", "FILE"},
+    {"console-socket", 0, FlagKind::value, "unix socket to send the terminal's pty master to", "PATH"},
+    {"preserve-fds", 0, FlagKind::value, "pass fds 3..3+N-1 into the container", "N"},
+    {"no-pivot", 0, FlagKind::boolean, "do not use pivot_root (for a rootfs on ramfs)"},
+    {"no-new-keyring", 0, FlagKind::boolean, "do not create a session keyring for the container"},
+}};
+
+template <size_t A, size_t B>
+constexpr std::array<FlagSpec, A + B> join_flags(const std::array<FlagSpec, A>& a, const FlagSpec (&b)[B]) {
+  std::array<FlagSpec, A + B> joined{};
+  for (size_t i = 0; i < A; ++i) joined[i] = a[i];
+  for (size_t i = 0; i < B; ++i) joined[A + i] = b[i];
+  return joined;
+}
 
 struct Launched {
   ContainerState state;

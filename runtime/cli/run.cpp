@@ -10,17 +10,12 @@ namespace ctr::cli {
 
 namespace {
 
-constexpr FlagSpec kFlags[] = {
-    {"bundle", 'b', FlagKind::value, "bundle directory (default: the current directory)", "DIR"},
-    {"pid-file", 0, FlagKind::value, "write the init's pid to this file", "FILE"},
-    {"console-socket", 0, FlagKind::value, "unix socket to send the terminal's pty master to", "PATH"},
-    {"preserve-fds", 0, FlagKind::value, "pass fds 3..3+N-1 into the container", "N"},
-    {"no-pivot", 0, FlagKind::boolean, "do not use pivot_root (for a rootfs on ramfs)"},
-    {"no-new-keyring", 0, FlagKind::boolean, "do not create a session keyring for the container"},
+constexpr FlagSpec kRunOnlyFlags[] = {
     {"detach", 'd', FlagKind::boolean, "do not wait for the container: exit once it runs"},
     {"keep", 0, FlagKind::boolean, "keep the container's state after it exits"},
     {"no-subreaper", 0, FlagKind::boolean, "accepted for compatibility with runc"},
 };
+constexpr auto kFlags = join_flags(kCreateFlags, kRunOnlyFlags);
 
 // After the init exited: poststop hooks, then the state dir goes (unless
 // --keep). A `delete` that ran meanwhile has done both already.
