@@ -6,6 +6,8 @@
 #include <exception>
 #include <iostream>
 
+#include "image/container_layers.h"
+
 namespace ctr::cmd {
 
 std::string Context::store_root() const {
@@ -34,6 +36,12 @@ Result<const userns::StoreMaps*> Context::maps() {
   return &*maps_;
 }
 
+Result<image::DriverChoice> Context::driver(image::DriverProbe* probe) {
+  TRY_ASSIGN(opened, store());
+  TRY_ASSIGN(id_maps, maps());
+  return image::choose_driver(*opened, *id_maps, storage_driver, probe);
+}
+
 void Cli::on_run(CLI::App& sub, std::function<int()> run) {
   sub.callback([this, run = std::move(run)] { ctx.exit_code = run(); });
 }
@@ -58,10 +66,15 @@ bool stderr_is_tty() {
   return ::isatty(STDERR_FILENO) == 1;
 }
 
-std::vector<std::string> images_in_use() {
-  // Issue 5 adds containers; each will hold its image. Until then nothing
-  // uses an image, so rmi and prune never need -f for this reason.
-  return {};
+std::vector<std::string> images_in_use(const image::Store& store) {
+  auto users = image::image_users(store);
+  if (!users) {
+    warn(users.error().message);
+    return {};
+  }
+  std::vector<std::string> ids;
+  for (const auto& [image, containers] : *users) ids.push_back(image);
+  return ids;
 }
 
 std::unique_ptr<Cli> build_cli() {
@@ -77,6 +90,13 @@ std::unique_ptr<Cli> build_cli() {
   cli->value(app, "--log-level", cli->ctx.log_level, "Log messages at and above this level", Completer::fixed,
              {"debug", "info", "warn", "error"})
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  // Not CLI11's envname: the library reads CTR_STORAGE_DRIVER itself, so
+  // `ctr info` can say which setting chose the driver.
+  cli->value(app, "--storage-driver", cli->ctx.storage_driver,
+             "Root file system driver for containers: overlay, fuse-overlayfs or vfs (default: "
+             "$CTR_STORAGE_DRIVER, storage.conf, else the first that works)",
+             Completer::fixed, {"overlay", "fuse-overlayfs", "vfs"})
+      ->check(CLI::IsMember({"overlay", "fuse-overlayfs", "vfs"}));
 
   add_images(*cli, app, "images");
   add_import(*cli, app);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cmd/completion_kinds.h"
+#include "image/rootfs_driver.h"
 #include "image/store.h"
 #include "runtime/base/result.h"
 #include "userns/run_in_userns.h"
@@ -26,6 +27,7 @@ class Context {
  public:
   std::string root;  // --root/--storage; "" = CTR_STORAGE_ROOT or the default
   std::string log_level = "warn";
+  std::string storage_driver;  // --storage-driver; "" = $CTR_STORAGE_DRIVER, storage.conf, or automatic
   int exit_code = 0;
 
   // The store root that commands use (no I/O).
@@ -34,6 +36,9 @@ class Context {
   Result<image::Store*> store();
   // The store's ID maps, read once; the single-ID warning is printed the first time.
   Result<const userns::StoreMaps*> maps();
+  // The root file system driver for new containers: the override (flag,
+  // env, storage.conf) when usable, else the first that works here.
+  Result<image::DriverChoice> driver(image::DriverProbe* probe = nullptr);
 
  private:
   std::optional<image::Store> store_;
@@ -84,8 +89,8 @@ void add_info(Cli& cli, CLI::App& parent);
 void add_unshare(Cli& cli, CLI::App& parent);
 void add_version(Cli& cli, CLI::App& parent);
 
-// Images that containers use: removing them needs -f. Containers arrive
-// with issue 5; until then no image is in use.
-std::vector<std::string> images_in_use();
+// IDs of the images that containers were created from (removing them needs
+// -f). An unreadable container record is warned about and counts as none.
+std::vector<std::string> images_in_use(const image::Store& store);
 
 }  // namespace ctr::cmd

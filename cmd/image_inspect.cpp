@@ -2,6 +2,7 @@
 // (Id, Digest, RepoTags, Created, Config, RootFS, Size, Architecture, Os...),
 // or one template line per image.
 #include <iostream>
+#include <iterator>
 #include <memory>
 
 #include "cmd/app.h"
@@ -16,6 +17,20 @@ struct InspectFlags {
   std::vector<std::string> images;
 };
 
+// As podman's overlay driver reports an image: UpperDir is the top layer's
+// diff, LowerDir the ones below it, topmost first (overlay's lowerdir order),
+// absent for a one-layer image. ctr's layers have no work dir.
+Json graph_driver_data(const image::Store& store, const image::ImageRecord& image) {
+  Json data = Json::object();
+  if (image.layer_chain_ids.empty()) return data;
+  data["UpperDir"] = store.layer_diff_dir(image.layer_chain_ids.back());
+  std::string lower_dirs;
+  for (auto it = std::next(image.layer_chain_ids.rbegin()); it != image.layer_chain_ids.rend(); ++it)
+    lower_dirs += (lower_dirs.empty() ? "" : ":") + store.layer_diff_dir(*it);
+  if (!lower_dirs.empty()) data["LowerDir"] = lower_dirs;
+  return data;
+}
+
 Result<Json> inspect_json(const image::Store& store, const image::ImageRecord& image) {
   TRY_ASSIGN(config_text, store.read_blob(image.config_digest));
   Json config;
@@ -27,10 +42,7 @@ Result<Json> inspect_json(const image::Store& store, const image::ImageRecord& i
   auto field = [&](const char* key, Json fallback) { return config.contains(key) ? config[key] : fallback; };
   Json digests = Json::array();
   for (const auto& name : image.names) digests.push_back(split_name(name).first + "@" + image.manifest_digest);
-  Json lowers = Json::array();
-  std::string lower_dirs;
-  for (auto it = image.layer_chain_ids.rbegin(); it != image.layer_chain_ids.rend(); ++it)
-    lower_dirs += (lower_dirs.empty() ? "" : ":") + store.layer_diff_dir(*it);
+  Json graph_data = graph_driver_data(store, image);
   Json inner = field("config", Json::object());
   return Json{{"Id", image_id_text(image.id, false)},
               {"Digest", image.manifest_digest},
@@ -46,7 +58,7 @@ Result<Json> inspect_json(const image::Store& store, const image::ImageRecord& i
               {"Os", field("os", "")},
               {"Size", image.size},
               {"VirtualSize", image.size},
-              {"GraphDriver", {{"Name", "overlay"}, {"Data", {{"LowerDir", lower_dirs}}}}},
+              {"GraphDriver", {{"Name", "overlay"}, {"Data", graph_data}}},
               {"RootFS", {{"Type", "layers"}, {"Layers", image.diff_ids}}},
               {"Labels", inner.contains("Labels") ? inner["Labels"] : Json(nullptr)},
               {"Annotations", Json::object()},

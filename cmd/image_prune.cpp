@@ -8,6 +8,7 @@
 
 #include "cmd/app.h"
 #include "cmd/image_common.h"
+#include "image/container_layers.h"
 
 namespace ctr::cmd {
 namespace {
@@ -37,11 +38,13 @@ int run_prune(Context& ctx, const PruneFlags& flags) {
   {
     auto images = (*store)->list_images();
     if (!images) return fail(images.error());
-    auto used = images_in_use();
+    // Unreadable container records stop the prune: it cannot tell what is in use.
+    auto users = image::image_users(**store);
+    if (!users) return fail(users.error());
     for (const auto& image : *images) {
       bool dangling = image.names.empty();
       if (!(flags.all || dangling)) continue;
-      if (std::find(used.begin(), used.end(), image.id) != used.end()) continue;
+      if (users->count(image.id)) continue;  // containers were created from it
       if (auto status = (*store)->remove_image(image.id); !status) return fail(status.error());
       removed.push_back(image.id);
     }

@@ -1,18 +1,18 @@
 // ctr info [--format json|TEMPLATE]: the host, the store and the ID maps,
-// as podman info (YAML by default).
-#include <sys/mount.h>
+// as podman info (YAML by default), including the root file system driver
+// new containers get and why (image/rootfs_driver.h).
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <climits>
 #include <iostream>
 #include <memory>
 
 #include "cmd/app.h"
 #include "cmd/output.h"
+#include "image/rootfs_driver.h"
 #include "runtime/base/files.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -60,25 +60,47 @@ Json id_map_json(const userns::IdMap& map) {
   return out;
 }
 
-// Native rootless overlay (kernel >= 5.11): mount one in the store's user
-// namespace on the store's file system, which is what containers will do.
-Json overlay_check(image::Store& store, const userns::StoreMaps& maps) {
-  auto started = std::chrono::steady_clock::now();
-  auto dir = store.make_staging_dir("overlay-check");
-  if (!dir) return {{"native", false}, {"error", dir.error().message}};
-  std::string base = *dir;
-  for (const char* sub : {"/lower", "/upper", "/work", "/merged"}) (void)mkdir_p(base + sub, 0755);
-  auto status = userns::run_in_userns(maps, [&]() -> Status {
-    std::string data = "lowerdir=" + base + "/lower,upperdir=" + base + "/upper,workdir=" + base + "/work,userxattr";
-    if (::mount("overlay", (base + "/merged").c_str(), "overlay", 0, data.c_str()) != 0)
-      return sys_error("mount overlay on " + base + "/merged");
-    ::umount2((base + "/merged").c_str(), MNT_DETACH);
-    return {};
-  });
-  (void)remove_tree(base);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  Json out{{"native", status.ok()}, {"checkMilliseconds", static_cast<int>(ms)}};
-  if (!status) out["error"] = status.error().message;
+// Every driver is probed (the overlay answer comes from the store's cache
+// when the kernel is the same), so the output says why each one is or is
+// not usable, and which one a new container would get and why.
+Json storage_driver_json(Context& ctx, image::Store& store, const Result<const userns::StoreMaps*>& maps) {
+  image::DriverProbe probe;
+  if (maps) {
+    image::probe_native_overlay(store, **maps, probe);
+  } else {
+    probe.overlay_probed = true;
+    probe.overlay_error = "no user namespace maps: " + maps.error().message;
+  }
+  image::probe_fuse_overlayfs(probe);
+  Json supported = Json::array();
+  for (image::Driver driver : image::all_drivers()) {
+    auto usable = image::driver_usable(driver, probe);
+    Json entry{{"name", image::driver_name(driver)}, {"usable", usable.ok()}};
+    if (!usable) entry["reason"] = usable.error().message;
+    supported.push_back(entry);
+  }
+  Json check{{"native", probe.native_overlay},
+             {"kernel", probe.kernel},
+             {"cached", probe.overlay_cached},
+             {"probedAt", probe.overlay_probed_at}};
+  if (!probe.overlay_error.empty()) check["error"] = probe.overlay_error;
+  Json out{{"graphDriverName", ""},
+           {"graphDriverReason", ""},
+           {"graphDriversSupported", supported},
+           {"graphStatus", {{"Native Overlay Diff", probe.native_overlay}, {"Check", check}}}};
+  auto override = image::driver_override(ctx.storage_driver);
+  if (!override) {
+    out["graphDriverReason"] = override.error().message;
+    return out;
+  }
+  if (*override) out["graphDriverName"] = image::driver_name((*override)->driver);
+  auto choice = image::decide_driver(probe, *override);
+  if (!choice) {
+    out["graphDriverReason"] = choice.error().message;
+    return out;
+  }
+  out["graphDriverName"] = image::driver_name(choice->driver);
+  out["graphDriverReason"] = choice->reason;
   return out;
 }
 
@@ -117,15 +139,15 @@ int run_info(Context& ctx, const InfoFlags& flags) {
   if (!images) return fail(images.error());
   auto maps = ctx.maps();
   Json id_mappings;
-  Json overlay;
   if (maps) {
     id_mappings = {{"uidmap", id_map_json((*maps)->uid)}, {"gidmap", id_map_json((*maps)->gid)}};
     if ((*maps)->single_id) id_mappings["warning"] = (*maps)->warning;
-    overlay = overlay_check(**store, **maps);
   } else {
     id_mappings = {{"error", maps.error().message}};
-    overlay = {{"native", false}, {"error", "no user namespace maps: " + maps.error().message}};
   }
+  Json storage = {{"graphRoot", (*store)->root()}};
+  storage.update(storage_driver_json(ctx, **store, maps));
+  storage["imageStore"] = {{"number", images->size()}};
   std::string os_name = "linux";
   if (auto release = read_file("/etc/os-release")) {
     size_t at = release->find("PRETTY_NAME=");
@@ -146,11 +168,7 @@ int run_info(Context& ctx, const InfoFlags& flags) {
               {"rootless", ::geteuid() != 0},
               {"idMappings", id_mappings},
               {"ociRuntime", {{"name", "ctr-runtime"}, {"path", runtime_path()}}}}},
-            {"store",
-             {{"graphRoot", (*store)->root()},
-              {"graphDriverName", "overlay"},
-              {"graphStatus", {{"Native Overlay Diff", overlay.value("native", false)}, {"Check", overlay}}},
-              {"imageStore", {{"number", images->size()}}}}},
+            {"store", storage},
             {"version", {{"Version", CTR_VERSION}, {"GitCommit", CTR_GIT_COMMIT}}}};
   if (flags.format == "json") {
     std::cout << info.dump(4) << "\n";

@@ -2,6 +2,9 @@
 // multi-name image only untags it (`Untagged: NAME`); removing by ID, or the
 // last name, deletes the image (`Untagged:` per name, then `Deleted: ID`, as
 // podman prints it), then unreferenced layers and blobs are collected.
+// An image containers were created from is refused (exit 2) unless -f,
+// which removes those containers' storage first, as podman rmi -f removes
+// the containers.
 // Exit codes as podman's rmi: 1 when an image is not known, 2 when one is in
 // use, 125 for anything else.
 #include <algorithm>
@@ -10,6 +13,7 @@
 
 #include "cmd/app.h"
 #include "cmd/image_common.h"
+#include "image/container_layers.h"
 #include "runtime/base/strings.h"
 
 namespace ctr::cmd {
@@ -24,9 +28,31 @@ struct RmiFlags {
   std::vector<std::string> images;
 };
 
-bool in_use(const std::string& id) {
-  auto used = images_in_use();
-  return std::find(used.begin(), used.end(), id) != used.end();
+// The containers created from `image` (sorted), or an error when their
+// records cannot be read (then nobody can tell whether removing is safe).
+Result<std::vector<std::string>> users_of(const image::Store& store, const image::ImageRecord& image) {
+  TRY_ASSIGN(users, image::image_users(store));
+  auto it = users.find(image.id);
+  return it == users.end() ? std::vector<std::string>{} : it->second;
+}
+
+// Without -f, an image in use is refused, naming a container; with it,
+// the containers' storage goes first (podman rmi -f removes them).
+int handle_users(image::Store& store, const image::ImageRecord& image, const std::string& text, bool force) {
+  auto users = users_of(store, image);
+  if (!users) return fail(users.error());
+  if (users->empty()) return 0;
+  if (!force) {
+    const std::string& first = users->front();
+    std::string more = users->size() > 1 ? " (and " + std::to_string(users->size() - 1) + " more)" : "";
+    fail("image " + text + " is in use by container " + first + more + ": remove the container first (ctr rm " + first +
+         ") or use ctr rmi -f");
+    return kExitImageInUse;
+  }
+  for (const auto& id : *users) {
+    if (auto removed = image::remove_container_layer(store, id); !removed) return fail(removed.error());
+  }
+  return 0;
 }
 
 // Removes or untags what `text` names. Returns an exit code (0 on success).
@@ -49,10 +75,7 @@ int remove_one(image::Store& store, const std::string& text, bool force, bool al
     return fail("unable to delete image `" + text + "` by ID with more than one tag (" + join(image.names, ", ") +
                 "): please force removal");
   }
-  if (in_use(image.id) && !force) {
-    fail("image `" + text + "` is in use by a container: remove the container or use --force");
-    return kExitImageInUse;
-  }
+  if (int code = handle_users(store, image, text, force); code != 0) return code;
   if (auto status = store.remove_image(image.id); !status) return fail(status.error());
   for (const auto& n : image.names) std::cout << "Untagged: " << n << "\n";
   std::cout << "Deleted: " << image_id_text(image.id, false) << "\n";

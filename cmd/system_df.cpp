@@ -70,7 +70,7 @@ int run_df(Context& ctx, const DfFlags& flags) {
   if (!store) return fail(store.error());
   auto images = (*store)->list_images();
   if (!images) return fail(images.error());
-  auto used = images_in_use();
+  auto used = images_in_use(**store);
   std::set<std::string> all_layers, active_layers;
   size_t active = 0;
   for (const auto& image : *images) {

@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "image/archive_internal.h"
 #include "image/digest.h"
 #include "image/store_internal.h"
+#include "image/tar_layout.h"
 #include "runtime/base/files.h"
 #include "userns/run_in_userns.h"
 
@@ -52,6 +54,7 @@ Status unpack_in_child(const ArchiveSource& source, const LayerPlan& layer, cons
   unpack.max_entry_size = options.max_entry_size;
   unpack.max_size = options.max_size;
   unpack.ignore_chown_errors = ignore_chown;
+  unpack.tar_layout_path = staging + "/" + kTarLayoutFile;  // committed with diff/, for `ctr save`
   return with_member_reader(source, layer.member, [&](const ReadFn& read) -> Status {
     TRY_ASSIGN(done, unpack_layer_from(read, staging + "/diff", unpack));
     json result = {{"digest", done.digest},           {"diffID", done.diff_id},
@@ -226,7 +229,17 @@ Result<ImageRecord> commit_image_plan(Store& store, const ArchiveSource& source,
   TRY_CTX(store.put_blob(plan.config, plan.config_digest), what);
   TRY_ASSIGN(manifest_digest, store.put_blob(manifest.dump()));
   image.manifest_digest = manifest_digest;
-  TRY_CTX(store.put_image(image), what);
+  // Loading an image that is already here adds its names and keeps the old
+  // ones (podman does the same); the caller reports the archive's names.
+  ImageRecord stored = image;
+  TRY_ASSIGN(present, store.list_images());
+  for (const auto& other : present) {
+    if (other.id != image.id) continue;
+    stored.names = other.names;
+    for (const auto& name : image.names)
+      if (std::find(stored.names.begin(), stored.names.end(), name) == stored.names.end()) stored.names.push_back(name);
+  }
+  TRY_CTX(store.put_image(stored), what);
   return image;
 }
 

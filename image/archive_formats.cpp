@@ -151,10 +151,12 @@ Result<std::vector<ImagePlan>> plan_docker_archive(const ArchiveSource& source) 
     TRY_ASSIGN(config, read_member(source, config_name));
     plan.config = std::move(config);
     plan.config_digest = sha256_digest(plan.config);
+    // `docker save` writes Docker Hub names short ("busybox:latest"); docker
+    // and podman read them as docker.io/library/busybox:latest.
     for (const auto& tag : item.value("RepoTags", json::array())) {
       if (!tag.is_string()) continue;
-      std::string name = normalize_name(tag.get<std::string>());
-      if (!name.empty()) plan.names.push_back(name);
+      auto ref = parse_reference(tag.get<std::string>(), DefaultDomain::docker_hub);
+      if (ref) plan.names.push_back(ref->full());
     }
     for (const auto& layer : item.value("Layers", json::array())) {
       std::string member = layer.is_string() ? layer.get<std::string>() : "";

@@ -1,7 +1,10 @@
 // The child's side of save_images: an unpacked layer (an overlay lowerdir)
 // written back as an uncompressed tar. Runs inside the store's user
 // namespace, so every file is readable and stat shows the image's own owners.
-// Deterministic: entries in sorted order, no atime/ctime, no user/group names.
+// A layer with a tar layout (image/tar_layout.h) is replayed: the exact tar
+// it was loaded from, checked against its diffID. Older layers are
+// regenerated, deterministically: entries in sorted order, no atime/ctime,
+// no user/group names.
 // Overlay whiteouts (0:0 character devices) become `.wh.NAME`, an opaque
 // directory gets a `DIR/.wh..wh..opq` entry; other device nodes and sockets
 // are skipped (a rootless store cannot hold them anyway).
@@ -21,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "image/tar_layout.h"
+#include "runtime/base/files.h"
 #include "runtime/base/result.h"
 #include "runtime/base/unique_fd.h"
 
@@ -28,6 +33,8 @@ namespace ctr::image::detail {
 
 // Declared again in archive_save.cpp (internal to save_images).
 Status write_layer_tar(const std::string& diff_dir, const std::string& tar_path);
+Status replay_layer_tar(const std::string& layer_dir, const std::string& diff_id, const std::string& tar_path,
+                        const std::string& what);
 
 namespace {
 
@@ -241,6 +248,58 @@ Status write_layer_tar(const std::string& diff_dir, const std::string& tar_path)
   Status walked = writer.walk("");
   if (!walked) return std::move(walked).error().context(what);
   if (archive_write_close(a.get()) != ARCHIVE_OK) return lib_error();
+  return {};
+}
+
+namespace {
+
+// Gathers the replay's pieces (512-byte headers, small files) into large writes.
+class BufferedFile {
+ public:
+  explicit BufferedFile(int fd) : fd_(fd) { buffer_.reserve(kSize); }
+  Status write(const void* data, size_t size) {
+    if (buffer_.size() + size > kSize) TRY(flush());
+    if (size >= kSize) return write_all(fd_, data, size);
+    buffer_.append(static_cast<const char*>(data), size);
+    return {};
+  }
+  Status flush() {
+    if (buffer_.empty()) return {};
+    Status written = write_all(fd_, buffer_.data(), buffer_.size());
+    buffer_.clear();
+    return written;
+  }
+
+ private:
+  static constexpr size_t kSize = 256 * 1024;
+  int fd_;
+  std::string buffer_;
+};
+
+}  // namespace
+
+Status replay_layer_tar(const std::string& layer_dir, const std::string& diff_id, const std::string& tar_path,
+                        const std::string& what) {
+  TRY_ASSIGN(out, open_fd(tar_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  BufferedFile file(out.get());
+  auto digest = replay_tar_layout(layer_dir + "/" + kTarLayoutFile, layer_dir + "/diff",
+                                  [&](const void* data, size_t size) { return file.write(data, size); });
+  std::string fix = "remove the image and load it again (`ctr rmi` + `ctr load`), or delete `" + layer_dir + "/" +
+                    kTarLayoutFile + "` to save a regenerated tar under a new image ID";
+  if (!digest) {
+    Error error = std::move(digest).error();
+    // A file changed or removed after the load (`ctr unshare`): say how to get out.
+    if (error.code == EILSEQ || error.code == ENOENT)
+      return make_error(what + ": the layer was changed after it was loaded (" + error.message +
+                            "), so its original tar cannot be written: " + fix,
+                        EILSEQ);
+    return std::move(error).context(what + ": write the layer's tar");
+  }
+  if (*digest != diff_id)
+    return make_error(what + ": the layer was changed after it was loaded: its tar would have digest " + *digest +
+                          " instead of its diffID: " + fix,
+                      EILSEQ);
+  TRY_CTX(file.flush(), what + ": write `" + tar_path + "`");
   return {};
 }
 

@@ -12,6 +12,7 @@
 #include "image/archive_internal.h"
 #include "image/digest.h"
 #include "image/store_internal.h"
+#include "image/tar_layout.h"
 #include "runtime/base/files.h"
 #include "userns/run_in_userns.h"
 
@@ -126,6 +127,8 @@ Result<ImageRecord> import_rootfs(Store& store, const std::string& path, const I
     UnpackOptions unpack;
     unpack.what = what;
     unpack.ignore_chown_errors = maps.single_id;
+    // So `ctr save` writes this very tar back and the image keeps its ID.
+    unpack.tar_layout_path = layer_dir + "/" + kTarLayoutFile;
     TRY_ASSIGN(done, unpack_layer(input_fd.get(), layer_dir + "/diff", unpack));
     json r = {{"digest", done.digest}, {"diffID", done.diff_id}, {"size", done.size}, {"streamSize", done.stream_size}};
     return write_file_atomic(result_path, r.dump());

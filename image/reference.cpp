@@ -92,9 +92,12 @@ Error invalid(const std::string& text, const std::string& why) {
   return make_error("invalid reference \"" + text + "\": " + why, EINVAL);
 }
 
-// Checks the name part (domain and path) and prefixes "localhost/" when no
-// registry is named.
-Result<std::string> normalize_name(const std::string& text, std::string_view name) {
+constexpr std::string_view kDockerHub = "docker.io";
+
+// Checks the name part (domain and path) and adds the default registry when
+// none is named. Docker Hub's names are canonical: "index.docker.io" and
+// "docker.io/x" become "docker.io/library/x", as docker and podman store them.
+Status normalize_name(const std::string& text, std::string_view name, DefaultDomain default_domain, Reference& ref) {
   if (name.empty()) return invalid(text, "the name is empty");
   std::vector<std::string> parts = split(name, '/');
   std::string domain;
@@ -111,10 +114,16 @@ Result<std::string> normalize_name(const std::string& text, std::string_view nam
                                "\" is not a valid name component (lowercase letters and digits, "
                                "separated by '.', '_', '__' or '-')");
   }
-  std::string normalized = domain.empty() ? std::string(kLocalDomain) + "/" + std::string(name) : std::string(name);
-  if (normalized.size() > kMaxNameLength)
+  ref.qualified = !domain.empty();
+  ref.path = std::string(name.substr(domain.empty() ? 0 : domain.size() + 1));
+  if (domain.empty()) domain = default_domain == DefaultDomain::localhost ? kLocalDomain : kDockerHub;
+  if (domain == "index.docker.io") domain = kDockerHub;
+  std::string path = ref.path;
+  if (domain == kDockerHub && path.find('/') == std::string::npos) path = "library/" + path;
+  ref.name = domain + "/" + path;
+  if (ref.name.size() > kMaxNameLength)
     return invalid(text, "the name is longer than " + std::to_string(kMaxNameLength) + " characters");
-  return normalized;
+  return {};
 }
 
 }  // namespace
@@ -126,7 +135,7 @@ std::string Reference::full() const {
   return out;
 }
 
-Result<Reference> parse_reference(const std::string& text) {
+Result<Reference> parse_reference(const std::string& text, DefaultDomain domain) {
   if (text.empty()) return invalid(text, "the reference is empty");
   std::string_view rest = text;
   Reference ref;
@@ -146,8 +155,7 @@ Result<Reference> parse_reference(const std::string& text) {
   }
   if (rest.size() == 64 && looks_like_id(std::string(rest)))
     return invalid(text, "a 64-character hexadecimal string is an image ID, not a name");
-  TRY_ASSIGN(name, normalize_name(text, rest));
-  ref.name = std::move(name);
+  TRY(normalize_name(text, rest, domain, ref));
   if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
   return ref;
 }

@@ -6,7 +6,8 @@
 //   ROOT/layers/<chain-hex>/layer.json   {diffID, chainID, parent, size, compressedDigest}
 //   ROOT/images.json                     the image index (written atomically)
 //   ROOT/staging/                        work in progress; anything here after a crash is garbage
-//   ROOT/containers/<id>/                per-container upper/work dirs (issue 5 fills this)
+//   ROOT/containers/<id>/                per-container storage (image/container_layers.h)
+//   ROOT/driver-probe.json               the cached native-overlay probe (image/rootfs_driver.h)
 // Every change is staged under staging/ and committed by rename(2) while the
 // store lock is held, so a ctr killed at any moment leaves the store
 // consistent: a commit is either visible whole or not at all.
@@ -86,7 +87,7 @@ class Store {
   // By name (normalized), full ID, unique ID prefix, or name@digest. Errors: unknown / ambiguous, naming the text.
   Result<ImageRecord> find_image(const std::string& text) const;
 
-  // Deletes layers no image uses and blobs no image references (only
+  // Deletes layers no image or container uses and blobs no image references (only
   // manifests and configs are kept as blobs; layer tarballs are not kept);
   // returns bytes freed (apparent file sizes). Layer trees owned by
   // subordinate IDs are removed through userns::run_in_userns.

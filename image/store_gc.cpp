@@ -1,4 +1,5 @@
-// Garbage collection: layers and blobs that no image references go away.
+// Garbage collection: layers and blobs that no image references go away;
+// layers a container was created from stay while the container does.
 // Layers are first renamed into staging/ (one atomic step, so a half-deleted
 // layer is never visible under layers/), then deleted; a crash in between
 // leaves garbage that the next open() removes.
@@ -9,6 +10,7 @@
 
 #include <set>
 
+#include "image/container_layers.h"
 #include "image/store.h"
 #include "image/store_internal.h"
 #include "runtime/base/files.h"
@@ -131,6 +133,12 @@ Result<uint64_t> Store::garbage_collect() {
     if (!image.manifest_digest.empty()) blobs_used.insert(image.manifest_digest);
     if (!image.config_digest.empty()) blobs_used.insert(image.config_digest);
   }
+  // A container's lowerdirs must outlive `rmi -f` of its image until the
+  // container goes too (a corrupt record stops the collection: better kept
+  // garbage than a deleted lowerdir under a running container).
+  TRY_ASSIGN(containers, list_container_layers(*this));
+  for (const auto& container : containers)
+    for (const auto& chain : container.layer_chain_ids) layers_used.insert(chain);
   uint64_t freed = 0;
   TRY_ASSIGN(layer_names, detail::list_dir(root_ + "/layers"));
   for (const auto& hex : layer_names) {

@@ -100,16 +100,14 @@ Error ambiguous(const std::string& what, const std::vector<std::string>& candida
 }
 
 struct NameQuery {
-  std::string repository;  // normalized, "localhost/busybox"
-  std::string short_path;  // "busybox" when the text named no registry, else ""
+  std::string repository;  // normalized, "localhost/busybox"; "" to match by suffix only
+  std::string short_path;  // "busybox": matches any repository ending in "/busybox"
   std::string tag;
   std::string digest;
 };
 
 bool repository_matches(const NameQuery& query, const std::string& repository) {
-  if (repository == query.repository) return true;
-  // Podman's short-name search of local images: "busybox" also finds
-  // "docker.io/library/busybox".
+  if (!query.repository.empty()) return repository == query.repository;
   return !query.short_path.empty() && repository.size() > query.short_path.size() &&
          repository.ends_with("/" + query.short_path);
 }
@@ -128,23 +126,39 @@ std::vector<const ImageRecord*> match_names(const std::vector<ImageRecord>& imag
   return found;
 }
 
+// Podman's resolution of a short name ("busybox", "busybox:1.36", "user/app")
+// among local images, in order: localhost/NAME (what import and tag make),
+// then Docker Hub's canonical name (docker.io/library/busybox: the registry
+// podman searches first on Debian and Fedora), then any repository ending in
+// "/NAME". More than one image at that last step is an error naming them all,
+// rather than a guess. A name with a registry matches only itself.
 Result<ImageRecord> find_by_name(const std::vector<ImageRecord>& images, const std::string& text,
                                  const Reference& ref) {
   NameQuery query{ref.name, "", ref.tag, ref.digest};
-  if (!starts_with(text, "localhost/") && starts_with(ref.name, "localhost/")) query.short_path = ref.name.substr(10);
-  // An exact name beats a short-name match.
-  NameQuery exact = query;
-  exact.short_path.clear();
-  auto found = match_names(images, exact);
-  if (found.empty()) found = match_names(images, query);
+  auto found = match_names(images, query);
+  if (found.empty() && !ref.qualified) {
+    if (auto hub = parse_reference(text, DefaultDomain::docker_hub)) {
+      query.repository = hub->name;
+      found = match_names(images, query);
+    }
+    if (found.empty()) {
+      query.repository.clear();
+      query.short_path = ref.path;
+      found = match_names(images, query);
+    }
+  }
   if (found.size() == 1) return *found.front();
   if (found.empty()) return not_found(text);
   std::vector<std::string> names;
   for (const auto* image : found) {
     for (const auto& name : image->names)
-      if (repository_matches(query, repository_of(name))) names.push_back(name);
+      if (repository_matches(query, repository_of(name)) && (!query.digest.empty() || tag_of(name) == query.tag))
+        names.push_back(name);
   }
-  return ambiguous("short name \"" + text + "\"", names);
+  std::sort(names.begin(), names.end());
+  return make_error("short name \"" + text + "\" is ambiguous: it matches " + join(names, ", ") +
+                        "; use the full name",
+                    EINVAL);
 }
 
 Result<ImageRecord> find_by_id(const std::vector<ImageRecord>& images, const std::string& text) {

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "image/digest.h"
+#include "image/tar_layout.h"
 #include "image/unpack_internal.h"
 
 namespace ctr::image {
@@ -55,6 +56,7 @@ struct TarSource {  // the decompressed stream, pulled from the first reader
   Sha256 sha;
   uint64_t bytes = 0;
   uint64_t max_size = 0;
+  TarLayoutRecorder* recorder = nullptr;  // tee of the tar stream, if recording
   std::string error;  // the first reader's error, which the second cannot see
   std::vector<char> buffer = std::vector<char>(kBlock);
 };
@@ -72,6 +74,13 @@ la_ssize_t tar_pull(TarSource* src) {
     return -1;
   }
   src->sha.update(src->buffer.data(), static_cast<size_t>(n));
+  if (src->recorder) {
+    Status recorded = src->recorder->feed(src->buffer.data(), static_cast<size_t>(n));
+    if (!recorded) {
+      src->error = recorded.error().message;
+      return -1;
+    }
+  }
   return n;
 }
 
@@ -172,6 +181,13 @@ Result<UnpackedLayer> unpack_layer_from(const ReadFn& read, const std::string& d
   TarSource source;
   source.outer = outer->get();
   source.max_size = options.max_size;
+  std::unique_ptr<TarLayoutRecorder> recorder;
+  if (!options.tar_layout_path.empty()) {
+    auto created = TarLayoutRecorder::create(options.tar_layout_path);
+    if (!created) return entry_error(options, "", std::move(created).error());
+    recorder = std::move(*created);
+    source.recorder = recorder.get();
+  }
   ArchivePtr tar(archive_read_new());
   archive_read_support_format_tar(tar.get());  // ustar, pax and GNU
   if (archive_read_open(tar.get(), &source, nullptr, tar_read, nullptr) != ARCHIVE_OK) {
@@ -181,6 +197,13 @@ Result<UnpackedLayer> unpack_layer_from(const ReadFn& read, const std::string& d
   std::string current;
   Status extracted = extract_all(tar.get(), source, extractor, current);
   if (!extracted) return entry_error(options, current, std::move(extracted).error());
+  // Before directory modes are applied: every directory is still ours to search.
+  std::string layout_dropped;
+  if (recorder) {
+    auto kept = recorder->finish(root);
+    if (!kept) return entry_error(options, "", std::move(kept).error());
+    layout_dropped = std::move(*kept);
+  }
   Status finished = extractor.finish();
   if (!finished) return entry_error(options, "", std::move(finished).error());
 
@@ -203,6 +226,9 @@ Result<UnpackedLayer> unpack_layer_from(const ReadFn& read, const std::string& d
     default: break;
   }
   layer.notes = std::move(extractor.notes());
+  layer.tar_layout_kept = recorder && layout_dropped.empty();
+  if (!layout_dropped.empty())
+    layer.notes.push_back("tar layout not kept, `ctr save` will regenerate this layer's tar: " + layout_dropped);
   Status ok = check_digest("digest", options.expected_digest, layer.digest);
   if (ok) ok = check_digest("diffID", options.expected_diff_id, layer.diff_id);
   if (!ok) return entry_error(options, "", std::move(ok).error());

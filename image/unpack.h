@@ -27,6 +27,10 @@ struct UnpackOptions {
   // The opaque-directory xattr: "user.overlay.opaque" for rootless overlay
   // (mounted with userxattr), "trusted.overlay.opaque" for real root.
   std::string opaque_xattr = "user.overlay.opaque";
+  // Where to record the tar stream's layout (image/tar_layout.h), usually
+  // LAYER/tar-layout.gz beside `dest`; "" = do not record. Recorded in the
+  // same pass; a layout that cannot be replayed is not kept (a note says why).
+  std::string tar_layout_path;
 };
 
 struct UnpackedLayer {
@@ -36,6 +40,7 @@ struct UnpackedLayer {
   uint64_t stream_size = 0;  // bytes of the input stream (the blob's size)
   std::string compression;   // "", "gzip", "zstd" or "xz", as detected
   std::vector<std::string> notes;  // for the debug log: skipped device nodes, xattrs not kept
+  bool tar_layout_kept = false;    // options.tar_layout_path was written
 };
 
 // Extracts the tar read from `fd` into `dest` (an empty directory). Owners,

@@ -328,7 +328,16 @@ Status Extractor::write_whiteout(const EntryPath& path, int parent) {
 Status Extractor::write_entry(archive* reader, archive_entry* entry) {
   const char* raw = archive_entry_pathname(entry);
   TRY_ASSIGN(path, split_entry_path(raw ? raw : ""));
-  TRY_ASSIGN(parent, open_parent(path));
+  auto opened = open_parent(path);
+  // umoci writes `DIR/.wh.X` after `DIR` when a directory became a file or a
+  // symlink: that entry already hides everything below DIR in this layer.
+  if (!opened && (opened.error().code == ENOTDIR || opened.error().code == ELOOP) &&
+      starts_with(path.name, kWhiteoutPrefix)) {
+    notes_.push_back("whiteout `" + path.text() + "` below a non-directory skipped");
+    return {};
+  }
+  if (!opened) return std::move(opened).error();
+  int parent = *opened;
   if (starts_with(path.name, kWhiteoutPrefix)) return write_whiteout(path, parent);
   if (archive_entry_hardlink(entry)) return write_hardlink(entry, parent, path.name);
   mode_t type = archive_entry_filetype(entry);

@@ -32,7 +32,8 @@ BUILD_DIR=${BUILD_DIR:-$CTR_SRC_DIR/build}
 CTR_BUILD_DEPS=(build-essential cmake pkg-config libsystemd-dev nlohmann-json3-dev
   libseccomp-dev libarchive-dev libssl-dev libcli11-dev libgtest-dev libgmock-dev googletest)
 CTR_RUNTIME_DEPS=(uidmap busybox-static file)
-CTR_TEST_DEPS=(crun runc podman conmon hyperfine time jq dbus-user-session systemd skopeo umoci debootstrap)
+CTR_TEST_DEPS=(crun runc podman conmon hyperfine time jq dbus-user-session systemd skopeo umoci debootstrap
+  fuse-overlayfs tmux)
 
 log() { printf '\n==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -200,7 +201,18 @@ build_fixtures() {
   log "Fixtures in $CTR_FIXTURES"
   mkdir -p "$CTR_FIXTURES"
   bash "$CTR_SRC_DIR/tests/fixtures/build-busybox-rootfs.sh" "$CTR_FIXTURES/busybox-rootfs"
-  chmod -R a+rX "$CTR_FIXTURES" 2>/dev/null || true
+  # The Debian images (debootstrap + umoci + skopeo) need root; about a
+  # minute the first time, seconds when only the script changed.
+  if is_root; then
+    bash "$CTR_SRC_DIR/tests/fixtures/build-debian-image.sh" "$CTR_FIXTURES/debian" ||
+      die "could not build the Debian test images (tests/fixtures/build-debian-image.sh)"
+    note "debian: $(cd "$CTR_FIXTURES/debian" && echo *.tar oci/)"
+  elif [ ! -e "$CTR_FIXTURES/debian/.complete" ]; then
+    warn "no Debian test images in $CTR_FIXTURES/debian: they need root (sudo tests/fixtures/build-debian-image.sh $CTR_FIXTURES/debian); the tests that use them will be skipped"
+  fi
+  # Not the whole cache: the debootstrap tree there keeps Debian's modes
+  # (/etc/shadow 0640, /root 0700), which the images are packed from.
+  chmod -R a+rX "$CTR_FIXTURES/busybox-rootfs" 2>/dev/null || true
   note "busybox-rootfs: $(find "$CTR_FIXTURES/busybox-rootfs" -mindepth 1 | wc -l) entries"
 }
 
@@ -251,6 +263,30 @@ in_session() {
   else
     (cd / && env -i "${CTR_ENV[@]}" "$@")
   fi
+}
+
+# Like in_session, but inside a private mount namespace where the test user
+# can open /dev/fuse and /dev/net/tun, as on distributions whose udev makes
+# them 0666 (fuse-overlayfs, pasta and slirp4netns need them). These machines
+# have them 0600 root (TESTING.md); the machine's own /dev is left alone.
+# Without root, the same as in_session.
+in_session_with_user_devices() {
+  uses_test_user || {
+    in_session "$@"
+    return
+  }
+  local setup='
+    set -e
+    mount --make-rprivate /
+    nodes=$(mktemp -d /tmp/ctr-devices.XXXXXX)
+    mount -t tmpfs -o mode=755 ctr-devices "$nodes"
+    if [ -e /dev/fuse ]; then mknod -m 666 "$nodes/fuse" c 10 229; mount --bind "$nodes/fuse" /dev/fuse; fi
+    if [ -e /dev/net/tun ]; then mknod -m 666 "$nodes/tun" c 10 200; mount --bind "$nodes/tun" /dev/net/tun; fi
+    umount -l "$nodes" && rmdir "$nodes"
+    exec "$@"'
+  (cd / && unshare --mount -- bash -c "$setup" ctr-devices \
+    setpriv --reuid="$CTR_TEST_USER" --regid="$(id -g "$CTR_TEST_USER")" --init-groups -- \
+    env -i "${CTR_ENV[@]}" "$@")
 }
 
 # Root only: kills the test user's processes that still refer to this

@@ -186,7 +186,7 @@ main() {
   note "CTR_RUNTIME_BIN=$(built_binary ctr-runtime)  CTR_FIXTURES=$CTR_FIXTURES"
 
   run_phase unit in_session -L '^unit$' --no-tests=error -j "$JOBS"
-  run_phase integration in_session -L '^integration$' -LE '^needs-systemd$' -j "$JOBS"
+  run_phase integration in_session_with_user_devices -L '^integration$' -LE '^needs-systemd$' -j "$JOBS"
 
   local n
   n=$(count_tests -L '^needs-systemd$')

@@ -240,6 +240,47 @@ TEST_F(CtrImage, TagUntagAndRemove) {
   EXPECT_EQ(trim(layers.out), "0") << layers.describe();
 }
 
+// Podman's naming: names given to import and tag without a registry get
+// localhost/, Docker Hub names are canonical, a short name finds localhost/
+// first, then docker.io, then any repository ending in /NAME, and is an
+// error naming the candidates when that is more than one image.
+TEST_F(CtrImage, ShortNamesLikePodman) {
+  std::string id = import_busybox("busybox");
+  ASSERT_EQ(ctr({"tag", "busybox", "docker.io/busybox:hub", "quay.io/a/tool:1", "user/app:2"}).code, 0);
+  auto names = inspect(id)["RepoTags"];
+  EXPECT_EQ(names, json::array({"localhost/busybox:latest", "docker.io/library/busybox:hub", "quay.io/a/tool:1",
+                                "localhost/user/app:2"}));
+  EXPECT_EQ(inspect("busybox:hub")["Id"], id);  // through docker.io/library/
+  EXPECT_EQ(inspect("tool:1")["Id"], id);       // through the /tool suffix
+  EXPECT_EQ(inspect("app:2")["Id"], id);
+
+  ASSERT_EQ(sh("mkdir -p " + quote(path("tiny")) + " && echo x > " + quote(path("tiny/f")) + " && tar -C " +
+               quote(path("tiny")) + " -cf " + quote(path("tiny.tar")) + " .")
+                .code,
+            0);
+  auto other = ctr({"import", "-q", path("tiny.tar"), "registry.example:5000/b/tool:1"});
+  ASSERT_EQ(other.code, 0) << other.describe();
+  auto ambiguous = ctr({"image", "inspect", "tool:1"});
+  EXPECT_EQ(ambiguous.code, 125) << ambiguous.describe();
+  EXPECT_NE(ambiguous.err.find("short name \"tool:1\" is ambiguous"), std::string::npos) << ambiguous.err;
+  EXPECT_NE(ambiguous.err.find("quay.io/a/tool:1, registry.example:5000/b/tool:1"), std::string::npos)
+      << ambiguous.err;
+  EXPECT_EQ(inspect("quay.io/a/tool:1")["Id"], id);
+
+  // Loading an image that is present adds the archive's names and keeps the others.
+  std::string archive = path("busybox.tar");
+  ASSERT_EQ(ctr({"save", "-q", "-o", archive, "busybox:latest"}).code, 0);
+  ASSERT_EQ(ctr({"rmi", "user/app:2"}).code, 0);
+  ASSERT_EQ(ctr({"tag", "busybox", "kept:1"}).code, 0);
+  ASSERT_EQ(ctr({"rmi", "localhost/busybox:latest"}).code, 0);
+  auto load = ctr({"load", "-q", "-i", archive});
+  ASSERT_EQ(load.code, 0) << load.describe();
+  EXPECT_EQ(load.out, "Loaded image: localhost/busybox:latest\n");
+  EXPECT_EQ(inspect("busybox")["Id"], id) << "save -> load changed the ID";
+  EXPECT_EQ(inspect(id)["RepoTags"], json::array({"docker.io/library/busybox:hub", "quay.io/a/tool:1",
+                                                   "localhost/kept:1", "localhost/busybox:latest"}));
+}
+
 TEST_F(CtrImage, UnknownImagesAreNamed) {
   import_busybox();
   for (std::vector<std::string> args : {std::vector<std::string>{"image", "inspect", "no-such-image"},
@@ -388,11 +429,13 @@ echo "sha256:$d1 sha256:$d2"
   json object = inspect("localhost/crafted:v1");
   EXPECT_EQ(object["RootFS"]["Layers"], json(diff_ids));
   EXPECT_EQ(object["Created"], "2024-01-02T03:04:05Z");
-  // LowerDir lists the upper layer first, as overlay wants it.
-  auto lowers = split(object["GraphDriver"]["Data"]["LowerDir"].get<std::string>(), ':');
-  ASSERT_EQ(lowers.size(), 2u) << object["GraphDriver"].dump();
-  const std::string& upper = lowers[0];
-  const std::string& lower = lowers[1];
+  // As podman's overlay driver: UpperDir is the top layer, LowerDir the rest.
+  const json& graph = object["GraphDriver"]["Data"];
+  ASSERT_TRUE(graph.contains("UpperDir") && graph.contains("LowerDir")) << graph.dump();
+  auto lowers = split(graph["LowerDir"].get<std::string>(), ':');
+  ASSERT_EQ(lowers.size(), 1u) << object["GraphDriver"].dump();
+  const std::string upper = graph["UpperDir"];
+  const std::string& lower = lowers[0];
 
   // Owners as the image says, seen inside the store's user namespace.
   auto owner = ctr({"unshare", "stat", "-c", "%u:%g", lower + "/etc/owned"});
@@ -480,7 +523,8 @@ podman system reset --force >/dev/null 2>&1 || true
   EXPECT_EQ(object["RootFS"]["Layers"].size(), 1u);
   auto sh_in_layer =
       ctr({"unshare", "test", "-x",
-           split(object["GraphDriver"]["Data"]["LowerDir"].get<std::string>(), ':')[0] + "/bin/busybox"});
+           object["GraphDriver"]["Data"]["UpperDir"].get<std::string>() + "/bin/busybox"});
+  EXPECT_FALSE(object["GraphDriver"]["Data"].contains("LowerDir")) << "a one-layer image has no LowerDir";
   EXPECT_EQ(sh_in_layer.code, 0) << sh_in_layer.describe();
 }
 

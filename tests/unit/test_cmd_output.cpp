@@ -112,6 +112,14 @@ TEST(CmdOutput, ProgressLine) {
   EXPECT_EQ(ProgressPrinter::format_line(progress, 2.0), "Copying blob 1a2b3c4d5e6f  2 MB / 4 MB  1 MB/s");
   progress.done = true;
   EXPECT_EQ(ProgressPrinter::format_line(progress, 2.0), "Copying blob 1a2b3c4d5e6f  2 MB / 4 MB  done");
+  EXPECT_EQ(ProgressPrinter::format_line(image::Progress{"1a2b3c4d5e6f", 0, 0, false}, 0.0),
+            "Copying blob 1a2b3c4d5e6f  started");
+}
+
+TEST(CmdOutput, ProgressRedrawsItsOwnLines) {
+  EXPECT_EQ(ProgressPrinter::redraw({"a"}, 0), "\r\033[Ka\n");
+  // Two lines were drawn: go up two, rewrite both, add the third.
+  EXPECT_EQ(ProgressPrinter::redraw({"a", "b", "c"}, 2), "\033[2A\r\033[Ka\n\r\033[Kb\n\r\033[Kc\n");
 }
 
 }  // namespace

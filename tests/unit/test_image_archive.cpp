@@ -7,12 +7,14 @@
 #include <sys/xattr.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "image/archive.h"
 #include "image/digest.h"
 #include "image/reference.h"
 #include "image/store.h"
+#include "image/tar_layout.h"
 #include "runtime/base/files.h"
 #include "tests/unit/tar_builder.h"
 #include "userns/run_in_userns.h"
@@ -137,7 +139,8 @@ TEST_F(ImageArchive, LoadsTwoLayerDockerArchive) {
   ASSERT_EQ(images->size(), 1u);
   const auto& image = (*images)[0];
   EXPECT_EQ(image.id, sha256_digest(config));
-  EXPECT_EQ(image.names, std::vector<std::string>{parse_reference("busybox:latest")->full()});
+  // Short RepoTags are Docker Hub names, as docker and podman read them.
+  EXPECT_EQ(image.names, std::vector<std::string>{"docker.io/library/busybox:latest"});
   ASSERT_EQ(image.layer_chain_ids.size(), 2u);
   EXPECT_EQ(image.created, 1704164645);
   std::string base_dir = store_->layer_diff_dir(image.layer_chain_ids[0]);
@@ -281,6 +284,124 @@ TEST_F(ImageArchive, ImportRefusesBadChange) {
   auto image = import_rootfs(*store_, write("r.tar", build_tar({file_entry("a", "b")})), options);
   ASSERT_FALSE(image);
   EXPECT_THAT(image.error().message, HasSubstr("FROB"));
+}
+
+// The members of a tar file, by name.
+std::map<std::string, std::string> tar_members(const std::string& path) {
+  std::map<std::string, std::string> out;
+  archive* a = archive_read_new();
+  archive_read_support_format_tar(a);
+  if (archive_read_open_filename(a, path.c_str(), 65536) == ARCHIVE_OK) {
+    archive_entry* e = nullptr;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      std::string& data = out[archive_entry_pathname(e)];
+      char buffer[65536];
+      la_ssize_t n;
+      while ((n = archive_read_data(a, buffer, sizeof buffer)) > 0) data.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  archive_read_free(a);
+  return out;
+}
+
+// Layers loaded from an archive are saved as the very tars they came from:
+// the same diffIDs, the config untouched, the same image ID; loading the
+// saved archive into another store gives that ID again.
+TEST_F(ImageArchive, SaveWritesTheLoadedLayerTarsAndKeepsTheImageId) {
+  std::string upper_plain = build_tar({dir_entry("etc"), file_entry("etc/.wh.gone", ""), dir_entry("opt"),
+                                       file_entry("opt/.wh..wh..opq", ""), file_entry("opt/b", "b")});
+  std::string config = config_for({kBase, upper_plain});
+  auto images = load("docker.tar", docker_archive({kBase, kUpper}, {"busybox:latest"}, config));
+  ASSERT_TRUE(images) << images.error().message;
+  std::string id = (*images)[0].id;
+  ASSERT_EQ(id, sha256_digest(config));
+  for (const auto& chain : (*images)[0].layer_chain_ids)
+    EXPECT_TRUE(path_exists(store_->layer_dir(chain) + "/" + kTarLayoutFile));
+  for (auto format : {ArchiveFormat::docker_archive, ArchiveFormat::oci_archive}) {
+    std::string out = tmp_->path() + (format == ArchiveFormat::oci_archive ? "/saved-oci.tar" : "/saved-docker.tar");
+    Status saved = save_images(*store_, {"busybox"}, out, format, {});
+    ASSERT_TRUE(saved) << saved.error().message;
+    auto members = tar_members(out);
+    bool oci = format == ArchiveFormat::oci_archive;
+    auto blob = [&](const std::string& data, const char* docker_suffix) {
+      return oci ? "blobs/sha256/" + digest_hex(sha256_digest(data)) : digest_hex(sha256_digest(data)) + docker_suffix;
+    };
+    EXPECT_EQ(members[blob(config, ".json")], config) << "config not saved untouched";
+    EXPECT_TRUE(members[blob(kBase, "/layer.tar")] == kBase) << "base layer tar differs from the loaded one";
+    EXPECT_TRUE(members[blob(upper_plain, "/layer.tar")] == upper_plain) << "upper layer tar differs";
+
+    auto other = Store::open(tmp_->path() + (oci ? "/store-oci" : "/store-docker"));
+    ASSERT_TRUE(other);
+    auto again = load_archive(*other, out, LoadOptions{});
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ((*again)[0].id, id);
+    auto maps = userns::store_maps();
+    if (maps) (void)userns::run_in_userns(*maps, [&] { return remove_tree(other->root()); });
+  }
+}
+
+TEST_F(ImageArchive, SaveWithoutLayoutRegeneratesTheLayer) {
+  auto images = load("docker.tar", docker_archive({kBase}, {"busybox:latest"}, config_for({kBase})));
+  ASSERT_TRUE(images) << images.error().message;
+  std::string layer_dir = store_->layer_dir((*images)[0].layer_chain_ids[0]);
+  ASSERT_EQ(::unlink((layer_dir + "/" + kTarLayoutFile).c_str()), 0);  // as in a store from before layouts
+  std::string out = tmp_->path() + "/saved.tar";
+  Status saved = save_images(*store_, {"busybox"}, out, ArchiveFormat::docker_archive, {});
+  ASSERT_TRUE(saved) << saved.error().message;
+  auto other = Store::open(tmp_->path() + "/store2");
+  ASSERT_TRUE(other);
+  auto again = load_archive(*other, out, LoadOptions{});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(path_exists(other->layer_diff_dir((*again)[0].layer_chain_ids[0]) + "/etc/passwd"));
+  auto maps = userns::store_maps();
+  if (maps) (void)userns::run_in_userns(*maps, [&] { return remove_tree(other->root()); });
+}
+
+// A layer changed after the load (as with `ctr unshare`) cannot be written
+// back as its original tar: save refuses, naming the image, layer and fix.
+TEST_F(ImageArchive, SaveRefusesALayerChangedSinceTheLoad) {
+  auto images = load("docker.tar", docker_archive({kBase}, {"busybox:latest"}, config_for({kBase})));
+  ASSERT_TRUE(images) << images.error().message;
+  std::string diff = store_->layer_diff_dir((*images)[0].layer_chain_ids[0]);
+  auto maps = userns::store_maps();
+  ASSERT_TRUE(maps) << maps.error().message;
+  // Another size, then the same size with other bytes.
+  for (const char* content : {"root:x:0:0::/root:/bin/bash\n", "ROOT:x:0:0::/root:/bin/sh\n"}) {
+    Status changed = userns::run_in_userns(*maps, [&] { return write_file_atomic(diff + "/etc/passwd", content); });
+    ASSERT_TRUE(changed) << changed.error().message;
+    std::string out = tmp_->path() + "/saved.tar";
+    Status saved = save_images(*store_, {"busybox"}, out, ArchiveFormat::oci_archive, {});
+    ASSERT_FALSE(saved);
+    EXPECT_THAT(saved.error().message, HasSubstr("busybox:latest"));
+    EXPECT_THAT(saved.error().message, HasSubstr("layer " + sha256_digest(kBase)));
+    EXPECT_THAT(saved.error().message, HasSubstr("changed after it was loaded"));
+    EXPECT_THAT(saved.error().message, HasSubstr("ctr rmi"));
+    EXPECT_FALSE(path_exists(out));
+  }
+}
+
+TEST_F(ImageArchive, SaveOfAnImportKeepsTheTarballAndTheId) {
+  std::vector<TarEntry> entries{dir_entry("bin"), file_entry("bin/sh", "#!", 0755),
+                                 file_entry("big", std::string(100000, 'z'))};
+  std::string rootfs = build_tar(entries);
+  std::string compressed = build_tar(entries, Compression::gzip);
+  ImportOptions options;
+  options.name = "imported:1";
+  auto image = import_rootfs(*store_, write("rootfs.tar.gz", compressed), options);
+  ASSERT_TRUE(image) << image.error().message;
+  ASSERT_EQ(image->diff_ids[0], sha256_digest(rootfs));
+  std::string out = tmp_->path() + "/saved.tar";
+  Status saved = save_images(*store_, {"imported:1"}, out, ArchiveFormat::oci_archive, {});
+  ASSERT_TRUE(saved) << saved.error().message;
+  auto members = tar_members(out);
+  EXPECT_TRUE(members["blobs/sha256/" + digest_hex(sha256_digest(rootfs))] == rootfs);
+  auto other = Store::open(tmp_->path() + "/store2");
+  ASSERT_TRUE(other);
+  auto again = load_archive(*other, out, LoadOptions{});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ((*again)[0].id, image->id);
+  auto maps = userns::store_maps();
+  if (maps) (void)userns::run_in_userns(*maps, [&] { return remove_tree(other->root()); });
 }
 
 }  // namespace

@@ -37,6 +37,34 @@ TEST(ImageRef, ShortNamesGetLocalhostAndLatest) {
   EXPECT_EQ(parse_ok("localhost/app:v2").full(), "localhost/app:v2");
 }
 
+TEST(ImageRef, DockerHubNamesAreCanonical) {
+  // RepoTags of a docker-archive: docker's normalization.
+  auto hub = [](const std::string& text) {
+    auto ref = parse_reference(text, DefaultDomain::docker_hub);
+    EXPECT_TRUE(ref) << text;
+    return ref ? ref->full() : "";
+  };
+  EXPECT_EQ(hub("busybox"), "docker.io/library/busybox:latest");
+  EXPECT_EQ(hub("busybox:1.36"), "docker.io/library/busybox:1.36");
+  EXPECT_EQ(hub("user/app"), "docker.io/user/app:latest");
+  EXPECT_EQ(hub("quay.io/x/y"), "quay.io/x/y:latest");
+  EXPECT_EQ(hub("localhost/app:2"), "localhost/app:2");
+  EXPECT_EQ(hub("registry:5000/app"), "registry:5000/app:latest");
+  // Written with Docker Hub's host, in any mode: library/ added, index. dropped.
+  EXPECT_EQ(parse_ok("docker.io/busybox").full(), "docker.io/library/busybox:latest");
+  EXPECT_EQ(parse_ok("index.docker.io/user/app:1").full(), "docker.io/user/app:1");
+  // What the text named, for short-name lookups.
+  auto ref = parse_ok("user/app:1");
+  EXPECT_FALSE(ref.qualified);
+  EXPECT_EQ(ref.path, "user/app");
+  ref = parse_ok("quay.io/x/y");
+  EXPECT_TRUE(ref.qualified);
+  EXPECT_EQ(ref.path, "x/y");
+  auto bad = parse_reference("Busybox", DefaultDomain::docker_hub);
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, HasSubstr("must be lowercase"));
+}
+
 TEST(ImageRef, RegistriesAndPorts) {
   auto ref = parse_ok("registry:5000/ns/app");
   EXPECT_EQ(ref.name, "registry:5000/ns/app");

@@ -309,6 +309,27 @@ TEST_F(ImageStore, FindImageAmbiguities) {
   EXPECT_EQ(find_id("quay.io/a/tool"), store().find_image("quay.io/a/tool:latest")->id);
 }
 
+// Podman's order for a short name: localhost/, then docker.io, then any
+// repository ending in /NAME (ambiguous there: an error naming them all).
+TEST_F(ImageStore, ShortNamesResolveLikePodman) {
+  ImageRecord local = make_image("{\"local\":1}", {}, {"localhost/app:1"});
+  ImageRecord hub = make_image("{\"hub\":1}", {}, {"docker.io/library/app:1", "docker.io/library/app:2"});
+  ImageRecord quay = make_image("{\"quay\":1}", {}, {"quay.io/team/app:2", "quay.io/team/app:3"});
+  ImageRecord other = make_image("{\"other\":1}", {}, {"registry.example:5000/ops/app:3", "docker.io/user/tool:1"});
+  for (const auto& image : {local, hub, quay, other}) put(image);
+  EXPECT_EQ(find_id("app:1"), local.id);  // localhost/ beats docker.io
+  EXPECT_EQ(find_id("app:2"), hub.id);    // docker.io beats quay.io
+  EXPECT_EQ(find_id("team/app:3"), quay.id);
+  EXPECT_EQ(find_id("user/tool:1"), other.id);  // docker.io/user/tool
+  EXPECT_EQ(find_id("docker.io/app:1"), hub.id);
+  std::string error = find_error("app:3");
+  EXPECT_THAT(error, HasSubstr("short name \"app:3\" is ambiguous"));
+  EXPECT_THAT(error, HasSubstr("quay.io/team/app:3, registry.example:5000/ops/app:3"));
+  EXPECT_THAT(find_error("app"), HasSubstr("not found"));  // no :latest anywhere
+  EXPECT_THAT(find_error("localhost/app:2"), HasSubstr("not found"));  // a registry matches only itself
+  EXPECT_THAT(find_error("pp:1"), HasSubstr("not found"));  // whole path components only
+}
+
 TEST_F(ImageStore, StagingLeftoversCleanedOnOpenUnlessLockedOrOwned) {
   std::string staging = root_ + "/staging/";
   ASSERT_TRUE(mkdir_p(staging + "junk/diff/deep"));

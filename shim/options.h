@@ -1,0 +1,44 @@
+// ctr-shim's command line, parsed and validated up front (a bad value is
+// reported before anything is created).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/base/result.h"
+
+namespace ctr::shim {
+
+enum class LogDriver { k8s_file, json_file, none, passthrough };
+const char* log_driver_name(LogDriver driver);
+
+struct ShimOptions {
+  std::string id;
+  std::string bundle;
+  std::string state_dir;                  // the container's, or STATE/exec/EID for an exec session
+  std::string runtime;                    // OCI runtime binary
+  std::vector<std::string> runtime_args;  // global runtime flags, e.g. --root DIR
+  LogDriver log_driver = LogDriver::k8s_file;
+  std::string log_path;
+  uint64_t log_max_size = 0;  // 0: unlimited
+  unsigned log_max_files = 1;
+  bool terminal = false;
+  bool stdin = false;
+  int sync_fd = -1;
+  unsigned timeout = 0;  // seconds; 0: none
+  bool start = false;    // `RUNTIME start` right after a successful create
+  std::string exit_command;
+  std::vector<std::string> exit_args;
+  // Exec sessions.
+  bool exec = false;
+  std::string exec_id;
+  std::string process_json;
+};
+
+// argv without the program name. `self` is the shim's own path (for the
+// default runtime: ctr-runtime next to the shim).
+Result<ShimOptions> parse_options(const std::vector<std::string>& args, const std::string& self);
+std::string usage();
+
+}  // namespace ctr::shim
