@@ -6,6 +6,7 @@
 #include <exception>
 #include <iostream>
 
+#include "cmd/complete.h"
 #include "image/container_layers.h"
 
 namespace ctr::cmd {
@@ -107,6 +108,8 @@ std::unique_ptr<Cli> build_cli() {
   add_tag(*cli, app);
   add_unshare(*cli, app);
   add_version(*cli, app);
+  add_container_commands(*cli, app);
+  add_completion(*cli, app);
 
   CLI::App* image = app.add_subcommand("image", "Manage images");
   image->require_subcommand(1);
@@ -123,6 +126,8 @@ std::unique_ptr<Cli> build_cli() {
   system->require_subcommand(1);
   add_system_df(*cli, *system);
   add_info(*cli, *system);
+  // Last, so every command above (and any added later) gets its examples.
+  add_help_examples(app);
   return cli;
 }
 
@@ -163,6 +168,8 @@ std::string describe_extras(const CLI::App& app, const CLI::ExtrasError& error) 
 int run_cli(int argc, char** argv) {
   auto cli = build_cli();
   CLI::App& app = cli->app;
+  // `__complete` and `__man` take other commands' words: not for the parser.
+  if (int code = 0; run_hidden_command(*cli, argc, argv, code)) return code;
   if (argc <= 1) {
     std::cout << app.help();
     return fail(std::string("missing command 'ctr COMMAND'"));

@@ -88,6 +88,18 @@ void add_system_df(Cli& cli, CLI::App& parent);
 void add_info(Cli& cli, CLI::App& parent);
 void add_unshare(Cli& cli, CLI::App& parent);
 void add_version(Cli& cli, CLI::App& parent);
+// Containers (container_commands.cpp registers them at the top level and under `container`).
+void add_container_commands(Cli& cli, CLI::App& app);
+void add_create(Cli& cli, CLI::App& parent);
+void add_run(Cli& cli, CLI::App& parent);
+void add_start(Cli& cli, CLI::App& parent);
+void add_ps(Cli& cli, CLI::App& parent, const std::string& name);  // "ps", or "ls"/"ps" under `container`
+void add_logs(Cli& cli, CLI::App& parent);
+void add_stop(Cli& cli, CLI::App& parent);
+void add_kill(Cli& cli, CLI::App& parent);
+void add_rm(Cli& cli, CLI::App& parent);
+void add_wait(Cli& cli, CLI::App& parent);
+void add_container_cleanup(Cli& cli, CLI::App& parent);
 
 // IDs of the images that containers were created from (removing them needs
 // -f). An unreadable container record is warned about and counts as none.

@@ -22,27 +22,6 @@ std::pair<std::string, std::string> split_name(const std::string& name) {
   return {name.substr(0, colon), name.substr(colon + 1)};
 }
 
-std::string matched_name(const image::ImageRecord& image, const std::string& text) {
-  if (std::find(image.names.begin(), image.names.end(), text) != image.names.end()) return text;
-  auto reference = image::parse_reference(text);
-  if (!reference) return "";
-  std::string full = reference->full();
-  // A short name ("busybox") also finds "docker.io/library/busybox:latest",
-  // as the store's lookup does.
-  std::string short_suffix;
-  if (text.rfind("localhost/", 0) != 0 && reference->name.rfind("localhost/", 0) == 0 && !reference->tag.empty())
-    short_suffix = "/" + reference->name.substr(10) + ":" + reference->tag;
-  for (const auto& name : image.names) {
-    if (name == full) return name;
-  }
-  for (const auto& name : image.names) {
-    if (!short_suffix.empty() && name.size() > short_suffix.size() &&
-        name.compare(name.size() - short_suffix.size(), short_suffix.size(), short_suffix) == 0)
-      return name;
-  }
-  return "";
-}
-
 bool reference_matches(const std::string& pattern, const std::string& name) {
   auto glob = [&](const std::string& text) { return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0; };
   auto [repository, tag] = split_name(name);

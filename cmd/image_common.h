@@ -14,9 +14,6 @@ std::string image_id_text(const std::string& id, bool truncate);
 // "localhost/busybox:latest" -> {"localhost/busybox", "latest"};
 // "name@sha256:..." -> {"name", "<none>"}.
 std::pair<std::string, std::string> split_name(const std::string& name);
-// Whether `text` (as typed by the user) names `image` by one of its names
-// rather than by ID; returns that normalized name, or "".
-std::string matched_name(const image::ImageRecord& image, const std::string& text);
 // Shell-glob match as podman's reference filter: the pattern is tried
 // against the full name, the name without its registry, and (when the
 // pattern has no tag) the repository alone.

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cmd/app.h"
+#include "cmd/container_launch.h"
 #include "cmd/image_common.h"
 #include "image/container_layers.h"
 #include "runtime/base/strings.h"
@@ -50,6 +51,8 @@ int handle_users(image::Store& store, const image::ImageRecord& image, const std
     return kExitImageInUse;
   }
   for (const auto& id : *users) {
+    // A running container is killed first (its shim and runtime state go too).
+    if (auto killed = kill_for_removal(store, id); !killed) return fail(killed.error());
     if (auto removed = image::remove_container_layer(store, id); !removed) return fail(removed.error());
   }
   return 0;
@@ -58,13 +61,13 @@ int handle_users(image::Store& store, const image::ImageRecord& image, const std
 // Removes or untags what `text` names. Returns an exit code (0 on success).
 // Called with the store lock held.
 int remove_one(image::Store& store, const std::string& text, bool force, bool all_names) {
-  auto found = store.find_image(text);
+  auto found = store.resolve_image(text);
   if (!found) {
     fail(found.error());
     return kExitNoSuchImage;
   }
-  image::ImageRecord image = std::move(found).value();
-  std::string name = matched_name(image, text);
+  image::ImageRecord image = std::move(found->image);
+  std::string name = found->name;
   if (!name.empty() && image.names.size() > 1) {
     image.names.erase(std::find(image.names.begin(), image.names.end(), name));
     if (auto status = store.put_image(image); !status) return fail(status.error());

@@ -92,6 +92,8 @@ Status plan_oci_index(const ArchiveSource& source, const json& index, const std:
   for (const auto& descriptor : index.value("manifests", json::array())) {
     std::vector<std::string> entry_names = names;
     if (descriptor.contains("annotations") && descriptor["annotations"].is_object()) {
+      // podman (libimage NormalizeName) reads a ref.name without a registry
+      // as localhost/NAME, unlike a docker-archive's RepoTags.
       std::string ref = string_field(descriptor["annotations"], "org.opencontainers.image.ref.name");
       std::string name = ref.empty() ? "" : normalize_name(ref);
       if (!name.empty()) entry_names = {name};

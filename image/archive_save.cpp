@@ -87,26 +87,6 @@ struct RemoveOnExit {
   }
 };
 
-bool name_matches(const std::string& name, const std::string& reference) {
-  std::string normalized = detail::normalize_name(reference);
-  if (!normalized.empty() && normalized == name) return true;
-  for (const std::string& candidate : {reference, reference + ":latest"}) {
-    if (name == candidate) return true;
-    if (name.size() > candidate.size() && name.compare(name.size() - candidate.size(), candidate.size(), candidate) == 0 &&
-        name[name.size() - candidate.size() - 1] == '/')
-      return true;
-  }
-  return false;
-}
-
-// The image's names this reference asks for; by ID: all its names.
-std::vector<std::string> names_for(const ImageRecord& image, const std::string& reference) {
-  std::vector<std::string> matched;
-  for (const auto& name : image.names)
-    if (name_matches(name, reference)) matched.push_back(name);
-  return matched.empty() ? image.names : matched;
-}
-
 Result<std::pair<std::string, uint64_t>> digest_file(const std::string& path) {
   TRY_ASSIGN(fd, open_fd(path, O_RDONLY | O_CLOEXEC));
   Sha256 sha;
@@ -311,8 +291,10 @@ Status save_images(const Store& store, const std::vector<std::string>& reference
   std::vector<SavedLayer> layers;
   std::map<std::string, size_t> layer_index;  // chain ID -> layers
   for (const auto& reference : references) {
-    TRY_ASSIGN(record, store.find_image(reference));
-    std::vector<std::string> names = names_for(record, reference);
+    TRY_ASSIGN(match, store.resolve_image(reference));
+    const ImageRecord& record = match.image;
+    // By name: that name only; by ID: all the image's names (podman's rule).
+    std::vector<std::string> names = match.name.empty() ? record.names : std::vector<std::string>{match.name};
     SavedImage* image = nullptr;
     for (auto& existing : images)
       if (existing.record.id == record.id) image = &existing;

@@ -86,6 +86,14 @@ class Store {
   Status remove_image(const std::string& id);
   // By name (normalized), full ID, unique ID prefix, or name@digest. Errors: unknown / ambiguous, naming the text.
   Result<ImageRecord> find_image(const std::string& text) const;
+  // The same, plus the one name the text resolved to ("" when found by ID or
+  // ID prefix): `ctr save busybox` writes that name only, `ctr rmi busybox`
+  // untags that name only, as podman does.
+  struct ImageMatch {
+    ImageRecord image;
+    std::string name;
+  };
+  Result<ImageMatch> resolve_image(const std::string& text) const;
 
   // Deletes layers no image or container uses and blobs no image references (only
   // manifests and configs are kept as blobs; layer tarballs are not kept);

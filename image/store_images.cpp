@@ -112,15 +112,18 @@ bool repository_matches(const NameQuery& query, const std::string& repository) {
          repository.ends_with("/" + query.short_path);
 }
 
+bool name_matches(const NameQuery& query, const std::string& name) {
+  return repository_matches(query, repository_of(name)) && (!query.digest.empty() || tag_of(name) == query.tag);
+}
+
 // Images one of whose names matches `query`; with a digest, the manifest
 // digest must match too (the tag, if also given, is then ignored as docker does).
 std::vector<const ImageRecord*> match_names(const std::vector<ImageRecord>& images, const NameQuery& query) {
   std::vector<const ImageRecord*> found;
   for (const auto& image : images) {
     if (!query.digest.empty() && image.manifest_digest != query.digest) continue;
-    bool hit = std::any_of(image.names.begin(), image.names.end(), [&](const std::string& name) {
-      return repository_matches(query, repository_of(name)) && (!query.digest.empty() || tag_of(name) == query.tag);
-    });
+    bool hit = std::any_of(image.names.begin(), image.names.end(),
+                           [&](const std::string& name) { return name_matches(query, name); });
     if (hit) found.push_back(&image);
   }
   return found;
@@ -132,8 +135,8 @@ std::vector<const ImageRecord*> match_names(const std::vector<ImageRecord>& imag
 // podman searches first on Debian and Fedora), then any repository ending in
 // "/NAME". More than one image at that last step is an error naming them all,
 // rather than a guess. A name with a registry matches only itself.
-Result<ImageRecord> find_by_name(const std::vector<ImageRecord>& images, const std::string& text,
-                                 const Reference& ref) {
+Result<Store::ImageMatch> find_by_name(const std::vector<ImageRecord>& images, const std::string& text,
+                                       const Reference& ref) {
   NameQuery query{ref.name, "", ref.tag, ref.digest};
   auto found = match_names(images, query);
   if (found.empty() && !ref.qualified) {
@@ -147,28 +150,27 @@ Result<ImageRecord> find_by_name(const std::vector<ImageRecord>& images, const s
       found = match_names(images, query);
     }
   }
-  if (found.size() == 1) return *found.front();
   if (found.empty()) return not_found(text);
   std::vector<std::string> names;
   for (const auto* image : found) {
     for (const auto& name : image->names)
-      if (repository_matches(query, repository_of(name)) && (!query.digest.empty() || tag_of(name) == query.tag))
-        names.push_back(name);
+      if (name_matches(query, name)) names.push_back(name);
   }
+  if (found.size() == 1) return Store::ImageMatch{*found.front(), names.front()};
   std::sort(names.begin(), names.end());
   return make_error("short name \"" + text + "\" is ambiguous: it matches " + join(names, ", ") +
                         "; use the full name",
                     EINVAL);
 }
 
-Result<ImageRecord> find_by_id(const std::vector<ImageRecord>& images, const std::string& text) {
+Result<Store::ImageMatch> find_by_id(const std::vector<ImageRecord>& images, const std::string& text) {
   std::string id = normalize_id(text);
   std::vector<const ImageRecord*> found;
   for (const auto& image : images) {
-    if (image.id == id) return image;
+    if (image.id == id) return Store::ImageMatch{image, ""};
     if (starts_with(image.id, id)) found.push_back(&image);
   }
-  if (found.size() == 1) return *found.front();
+  if (found.size() == 1) return Store::ImageMatch{*found.front(), ""};
   if (found.empty()) return not_found(text);
   std::vector<std::string> ids;
   for (const auto* image : found) ids.push_back(digest_hex(image->id).substr(0, 12));
@@ -211,9 +213,14 @@ Status Store::remove_image(const std::string& id) {
 }
 
 Result<ImageRecord> Store::find_image(const std::string& text) const {
+  TRY_ASSIGN(match, resolve_image(text));
+  return std::move(match.image);
+}
+
+Result<Store::ImageMatch> Store::resolve_image(const std::string& text) const {
   TRY_ASSIGN(images, read_index(root_));
   for (const auto& image : images) {
-    if (std::find(image.names.begin(), image.names.end(), text) != image.names.end()) return image;
+    if (std::find(image.names.begin(), image.names.end(), text) != image.names.end()) return ImageMatch{image, text};
   }
   auto ref = parse_reference(text);
   if (ref) {

@@ -33,7 +33,7 @@ CTR_BUILD_DEPS=(build-essential cmake pkg-config libsystemd-dev nlohmann-json3-d
   libseccomp-dev libarchive-dev libssl-dev libcli11-dev libgtest-dev libgmock-dev googletest)
 CTR_RUNTIME_DEPS=(uidmap busybox-static file)
 CTR_TEST_DEPS=(crun runc podman conmon hyperfine time jq dbus-user-session systemd skopeo umoci debootstrap
-  fuse-overlayfs tmux)
+  fuse-overlayfs tmux bash-completion zsh fish bsdutils)
 
 log() { printf '\n==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }

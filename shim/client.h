@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -119,6 +120,9 @@ struct AttachOptions {
   // A terminal whose size is sent at once and on every SIGWINCH (-1: none).
   int terminal_fd = -1;
   bool close_stdin_at_eof = true;  // send stdin EOF when stdin_fd ends
+  // Called once connected, before any output is relayed: `ctr run` starts a
+  // created container here, so not a byte of its output is missed.
+  std::function<Status()> on_connected;
 };
 
 enum class AttachEnd { exited, detached, disconnected };

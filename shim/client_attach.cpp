@@ -185,6 +185,7 @@ Result<AttachResult> attach(const std::string& state_dir, const AttachOptions& o
     return std::move(connected).error().context("attach to `" + state_dir + "`");
   }
   AttachConnection connection = std::move(*connected);
+  if (options.on_connected) TRY(options.on_connected());
   WinchWatch winch(options.terminal_fd >= 0);
   if (options.terminal_fd >= 0) TRY(send_window_size(connection, options.terminal_fd));
   DetachKeyFilter filter(options.detach_keys);

@@ -330,6 +330,23 @@ TEST_F(ImageStore, ShortNamesResolveLikePodman) {
   EXPECT_THAT(find_error("pp:1"), HasSubstr("not found"));  // whole path components only
 }
 
+// save and rmi act on the one name a reference resolved to (podman's rule):
+// `ctr save app:2` must not also write the image's other names.
+TEST_F(ImageStore, ResolveImageReportsTheMatchedName) {
+  ImageRecord hub = make_image("{\"hub\":1}", {}, {"docker.io/library/app:1", "localhost/app:2"});
+  put(hub);
+  auto by_short = store().resolve_image("app:1");
+  ASSERT_TRUE(by_short) << by_short.error().message;
+  EXPECT_EQ(by_short->name, "docker.io/library/app:1");
+  auto by_full = store().resolve_image("localhost/app:2");
+  ASSERT_TRUE(by_full) << by_full.error().message;
+  EXPECT_EQ(by_full->name, "localhost/app:2");
+  auto by_id = store().resolve_image(hub.id.substr(7, 12));
+  ASSERT_TRUE(by_id) << by_id.error().message;
+  EXPECT_EQ(by_id->name, "");
+  EXPECT_EQ(by_id->image.id, hub.id);
+}
+
 TEST_F(ImageStore, StagingLeftoversCleanedOnOpenUnlessLockedOrOwned) {
   std::string staging = root_ + "/staging/";
   ASSERT_TRUE(mkdir_p(staging + "junk/diff/deep"));

@@ -1,0 +1,197 @@
+#include "cmd/container_record.h"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "image/container_layers.h"
+#include "runtime/base/files.h"
+
+namespace ctr::cmd {
+namespace {
+
+using nlohmann::json;
+
+uint64_t random_u64() {
+  uint64_t value = 0;
+  if (::getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value))
+    value = static_cast<uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(::time(nullptr));
+  return value;
+}
+
+int64_t mtime_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtim.tv_sec) : 0;
+}
+
+}  // namespace
+
+std::string record_to_json(const ContainerRecord& r) {
+  json j = {{"id", r.id},
+            {"name", r.name},
+            {"image_id", r.image_id},
+            {"image_name", r.image_name},
+            {"command", r.command},
+            {"created", r.created},
+            {"created_ns", r.created_ns},
+            {"rm", r.rm},
+            {"tty", r.tty},
+            {"stdin", r.stdin},
+            {"log_driver", r.log_driver},
+            {"log_path", r.log_path},
+            {"log_max_size", r.log_max_size},
+            {"log_max_files", r.log_max_files},
+            {"stop_signal", r.stop_signal},
+            {"stop_timeout", r.stop_timeout},
+            {"timeout", r.timeout}};
+  return j.dump(2) + "\n";
+}
+
+Result<ContainerRecord> record_from_json(const std::string& text) {
+  try {
+    json j = json::parse(text);
+    ContainerRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.name = j.at("name").get<std::string>();
+    r.image_id = j.value("image_id", "");
+    r.image_name = j.value("image_name", "");
+    r.command = j.value("command", std::vector<std::string>{});
+    r.created = j.value("created", int64_t{0});
+    r.created_ns = j.value("created_ns", r.created * 1000000000);
+    r.rm = j.value("rm", false);
+    r.tty = j.value("tty", false);
+    r.stdin = j.value("stdin", false);
+    r.log_driver = j.value("log_driver", "k8s-file");
+    r.log_path = j.value("log_path", "");
+    r.log_max_size = j.value("log_max_size", uint64_t{0});
+    r.log_max_files = j.value("log_max_files", 1u);
+    r.stop_signal = j.value("stop_signal", "SIGTERM");
+    r.stop_timeout = j.value("stop_timeout", 10u);
+    r.timeout = j.value("timeout", 0u);
+    return r;
+  } catch (const std::exception& error) {
+    return make_error(std::string("malformed container record: ") + error.what(), EINVAL);
+  }
+}
+
+std::string container_dir(const image::Store& store, const std::string& id) {
+  return store.root() + "/containers/" + id;
+}
+
+std::string runtime_state_root() {
+  const char* dir = std::getenv("XDG_RUNTIME_DIR");
+  if (dir && *dir) return std::string(dir) + "/ctr";
+  // No session runtime dir (cron, su): a private per-user dir under /tmp.
+  return "/tmp/ctr-run-" + std::to_string(::getuid());
+}
+
+std::string shim_state_dir(const std::string& id) {
+  return runtime_state_root() + "/containers/" + id;
+}
+std::string oci_runtime_root() {
+  return runtime_state_root() + "/runtime";
+}
+
+Status write_record(const image::Store& store, const ContainerRecord& record) {
+  return write_file_atomic(container_dir(store, record.id) + "/" + kContainerRecordFile, record_to_json(record), 0600);
+}
+
+Result<std::vector<ContainerRecord>> list_records(const image::Store& store) {
+  TRY_ASSIGN(layers, image::list_container_layers(store));
+  std::vector<ContainerRecord> records;
+  for (const auto& layer : layers) {
+    std::string path = container_dir(store, layer.id) + "/" + kContainerRecordFile;
+    auto text = read_file(path);
+    if (!text) {
+      if (text.error().code == ENOENT) continue;
+      return std::move(text).error();
+    }
+    auto record = record_from_json(*text);
+    if (!record) return std::move(record).error().context("`" + path + "`");
+    records.push_back(std::move(*record));
+  }
+  std::stable_sort(records.begin(), records.end(),
+                   [](const auto& a, const auto& b) { return a.created_ns < b.created_ns; });
+  return records;
+}
+
+Result<ContainerRecord> find_record(const image::Store& store, const std::string& text) {
+  if (text.empty()) return make_error("container name or ID must not be empty", EINVAL);
+  TRY_ASSIGN(records, list_records(store));
+  for (const auto& r : records)
+    if (r.id == text || r.name == text) return r;
+  const ContainerRecord* match = nullptr;
+  for (const auto& r : records) {
+    if (r.id.compare(0, text.size(), text) != 0) continue;
+    if (match)
+      return make_error("more than one container matches `" + text + "` (" + match->id.substr(0, 12) + ", " +
+                            r.id.substr(0, 12) + "): give more of the ID, or the name",
+                        EINVAL);
+    match = &r;
+  }
+  if (!match) return make_error("no container with name or ID `" + text + "` found: no such container", ENOENT);
+  return *match;
+}
+
+std::string new_container_id() {
+  static const char* hex = "0123456789abcdef";
+  std::string id;
+  while (id.size() < 64) {
+    uint64_t bits = random_u64();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id.push_back(hex[bits & 15]);
+  }
+  // Like docker, never all digits in the short form (it would read as a number).
+  if (id.substr(0, 12).find_first_not_of("0123456789") == std::string::npos) id[0] = 'a';
+  return id;
+}
+
+std::string generate_name(const std::vector<ContainerRecord>& existing) {
+  static const char* adjectives[] = {"brave",  "calm",  "eager", "fancy",   "gentle", "happy",  "jolly",
+                                     "keen",   "lucid", "merry", "nifty",   "proud",  "quirky", "silly",
+                                     "tender", "vivid", "witty", "zealous", "bold",   "clever"};
+  static const char* nouns[] = {"turing", "lovelace", "hopper", "knuth", "ritchie",  "thompson", "torvalds",
+                                "curie",  "noether",  "euler",  "gauss", "dijkstra", "hamilton", "shannon",
+                                "boole",  "babbage",  "kepler", "tesla", "fermat",   "pascal"};
+  auto taken = [&](const std::string& name) {
+    return std::any_of(existing.begin(), existing.end(), [&](const auto& r) { return r.name == name; });
+  };
+  for (int attempt = 0;; ++attempt) {
+    uint64_t bits = random_u64();
+    std::string name = std::string(adjectives[bits % 20]) + "_" + nouns[(bits >> 8) % 20];
+    if (attempt > 20) name += "_" + std::to_string((bits >> 16) % 10000);
+    if (!taken(name)) return name;
+  }
+}
+
+Status validate_name(const std::string& name) {
+  // podman's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+  bool ok = !name.empty() && std::isalnum(static_cast<unsigned char>(name[0])) && name.size() <= 128;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') ok = false;
+  if (!ok)
+    return make_error("container name `" + name + "` is invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", EINVAL);
+  return {};
+}
+
+LiveStatus live_status(const ContainerRecord& record) {
+  LiveStatus live;
+  std::string dir = shim_state_dir(record.id);
+  auto status = shim::read_container_status(dir);
+  if (!status) return live;  // no shim was ever started: created
+  live.shim = *status;
+  live.started = mtime_of(dir + "/" + shim::kContainerPidFile);
+  if (status->state == shim::ContainerState::running) {
+    live.state = "running";
+  } else {
+    live.state = "exited";
+    live.finished = mtime_of(dir + "/" + shim::kExitFile);
+    if (!live.finished) live.finished = mtime_of(dir + "/" + shim::kShimPidFile);
+  }
+  return live;
+}
+
+}  // namespace ctr::cmd

@@ -1,0 +1,74 @@
+// ctr's own record of a container (ROOT/containers/<id>/ctr.json, beside the
+// storage record container.json): what was asked at create time and what
+// later commands need (the run flags). The state is never stored: it comes
+// from the shim's files (shim/client.h read_container_status), so a killed
+// ctr or shim can never leave a stale "running" behind.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/store.h"
+#include "runtime/base/result.h"
+#include "shim/client.h"
+
+namespace ctr::cmd {
+
+inline constexpr const char* kContainerRecordFile = "ctr.json";
+
+struct ContainerRecord {
+  std::string id;  // 64 hex
+  std::string name;
+  std::string image_id;              // "sha256:..."
+  std::string image_name;            // as given by the user
+  std::vector<std::string> command;  // the process args
+  int64_t created = 0;               // unix seconds
+  int64_t created_ns = 0;            // nanoseconds since the epoch: orders containers made in one second
+  // Run flags needed after create.
+  bool rm = false;
+  bool tty = false;
+  bool stdin = false;
+  std::string log_driver = "k8s-file";
+  std::string log_path;
+  uint64_t log_max_size = 0;
+  unsigned log_max_files = 1;
+  std::string stop_signal = "SIGTERM";
+  unsigned stop_timeout = 10;
+  unsigned timeout = 0;  // --timeout: the shim kills the container after N s
+};
+
+std::string record_to_json(const ContainerRecord& record);
+Result<ContainerRecord> record_from_json(const std::string& text);
+
+// Paths of one container.
+std::string container_dir(const image::Store& store, const std::string& id);
+// $XDG_RUNTIME_DIR/ctr (tmpfs: shim and runtime state, gone at reboot).
+std::string runtime_state_root();
+std::string shim_state_dir(const std::string& id);
+std::string oci_runtime_root();  // --root of the OCI runtime
+
+Status write_record(const image::Store& store, const ContainerRecord& record);
+// Every container ctr made, oldest first (storage without ctr.json, e.g. a
+// container left half-made by a crash, is skipped).
+Result<std::vector<ContainerRecord>> list_records(const image::Store& store);
+// By full ID, name, or unique ID prefix; errors name the text.
+Result<ContainerRecord> find_record(const image::Store& store, const std::string& text);
+
+// A fresh random 64-hex ID, and an unused adjective_noun name.
+std::string new_container_id();
+std::string generate_name(const std::vector<ContainerRecord>& existing);
+Status validate_name(const std::string& name);
+
+// created | running | exited, from the shim's files.
+struct LiveStatus {
+  std::string state = "created";              // "created", "running", "exited"
+  std::optional<shim::ContainerStatus> shim;  // absent while created
+  int64_t started = 0;                        // unix seconds, when known
+  int64_t finished = 0;                       // unix seconds, when known
+  int exit_code() const { return shim && shim->exit ? shim->exit->exit_code : -1; }
+};
+LiveStatus live_status(const ContainerRecord& record);
+
+}  // namespace ctr::cmd

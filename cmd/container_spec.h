@@ -1,0 +1,58 @@
+// The OCI config.json of a ctr container: the image's config (Env, Cmd,
+// Entrypoint, WorkingDir, User, StopSignal) merged with the run flags, in
+// the shape rootless podman generates: no user namespace entry (ctr already
+// runs the runtime inside the store's user namespace), new pid, ipc, uts,
+// mount, network and cgroup namespaces, podman's rootless capabilities.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/store.h"
+#include "runtime/base/result.h"
+
+namespace ctr::cmd {
+
+struct ProcessFlags {
+  std::vector<std::string> env;  // -e KEY=VALUE or KEY (taken from ctr's environment)
+  std::optional<std::string> workdir;
+  std::optional<std::string> user;
+  std::optional<std::string> entrypoint;  // "" clears the image's
+  std::optional<std::string> hostname;
+  std::vector<std::string> command;  // after IMAGE
+  bool tty = false;
+};
+
+// What an image's config says about how to run it.
+struct ImageRunConfig {
+  std::vector<std::string> env, cmd, entrypoint;
+  std::string workdir, user, stop_signal;
+};
+Result<ImageRunConfig> read_image_run_config(const image::Store& store, const image::ImageRecord& image);
+
+// A user as the container sees it, resolved through the image's
+// /etc/passwd and /etc/group (top layer first).
+struct ResolvedUser {
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> additional_gids;
+  std::string home = "/";
+};
+// `text` is "user[:group]" by name or number; the file contents are passed
+// in (testable without a store).
+Result<ResolvedUser> resolve_user(const std::string& text, const std::string& passwd, const std::string& group);
+// The content of `path` (e.g. "/etc/passwd") in the image's top-most layer
+// that has it; "" when none does.
+std::string read_image_file(const image::Store& store, const image::ImageRecord& image, const std::string& path);
+
+struct SpecResult {
+  std::string json;               // config.json
+  std::vector<std::string> args;  // the process args
+  std::string stop_signal;        // from the image, else SIGTERM
+};
+// `id` gives the default hostname (its first 12 characters) and `rootfs`
+// is root.path (the merged/ directory).
+Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecord& image, const ProcessFlags& flags,
+                              const std::string& id, const std::string& rootfs, bool single_id);
+
+}  // namespace ctr::cmd

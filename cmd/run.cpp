@@ -1,0 +1,68 @@
+// ctr run [-d] [-i] [-t] [--rm] [flags] IMAGE [COMMAND [ARG...]]: create and
+// start a container. Detached, it prints the ID once the runtime reported
+// the container started (the shim holds it from then on); in the foreground
+// it attaches before starting and returns the container's exit status.
+// A container the runtime cannot create gives podman's 125/126/127 with the
+// runtime's message.
+#include <iostream>
+#include <memory>
+
+#include "cmd/app.h"
+#include "cmd/container_attach.h"
+#include "cmd/container_create.h"
+#include "cmd/container_launch.h"
+#include "runtime/base/files.h"
+
+namespace ctr::cmd {
+namespace {
+
+// After a failed launch: the runtime's message and its exit code; with --rm
+// the container goes too.
+int launch_failed(Context& ctx, const ContainerRecord& record, const shim::CreateResult& created) {
+  if (record.rm) (void)remove_container(ctx, record);
+  std::cerr << "Error: " << created.error << std::endl;
+  return created.exit_code ? created.exit_code : kExitError;
+}
+
+int run_container(Context& ctx, const CreateFlags& flags, bool detach) {
+  auto made = create_container(ctx, flags);
+  if (!made) return fail(made.error());
+  const ContainerRecord& record = *made;
+  auto created = launch_container(ctx, record, detach);
+  if (!created) {
+    if (record.rm) (void)remove_container(ctx, record);
+    return fail(created.error());
+  }
+  if (!created->ok()) return launch_failed(ctx, record, *created);
+  if (detach) {
+    std::cout << record.id << std::endl;
+    return 0;
+  }
+  int code = attach_foreground(record, created->pid, flags.interactive);
+  if (record.rm) {
+    // The shim's exit command removes it; wait for that so the caller
+    // never sees a container it asked not to keep.
+    auto status = shim::read_container_status(shim_state_dir(record.id));
+    if (status && status->state == shim::ContainerState::exited && wait_shim_gone(*status, std::chrono::seconds(30))) {
+      auto still = ctx.store();
+      if (still && path_exists(container_dir(**still, record.id))) (void)remove_container(ctx, record);
+    }
+  }
+  return code;
+}
+
+}  // namespace
+
+void add_run(Cli& cli, CLI::App& parent) {
+  CLI::App* sub = parent.add_subcommand("run", "Run a command in a new container");
+  auto flags = std::make_shared<CreateFlags>();
+  auto detach = std::make_shared<bool>(false);
+  sub->add_flag("-d,--detach", *detach, "Run the container in the background and print its ID");
+  add_create_flags(cli, *sub, *flags);
+  cli.on_run(*sub, [&cli, flags, detach, sub] {
+    finish_create_flags(*sub, *flags);
+    return run_container(cli.ctx, *flags, *detach);
+  });
+}
+
+}  // namespace ctr::cmd
