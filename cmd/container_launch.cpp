@@ -40,24 +40,6 @@ bool executable(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0;
 }
 
-// The shim's one line (or EOF when it died without reporting).
-Result<std::string> read_sync_line(int fd, std::chrono::milliseconds timeout) {
-  std::string text;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd pfd{fd, POLLIN, 0};
-    int n = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(left.count())) : 0;
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return make_error("the shim did not report within " + std::to_string(timeout.count()) + " ms", ETIMEDOUT);
-    char buffer[4096];
-    ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0 || text.append(buffer, static_cast<size_t>(got)).find('\n') != std::string::npos) return text;
-  }
-}
-
 shim::ShimOptions shim_options(Context& ctx, const image::Store& store, const ContainerRecord& record, bool start) {
   shim::ShimOptions o;
   o.id = record.id;
@@ -176,13 +158,12 @@ Result<shim::CreateResult> launch_container(Context& ctx, const ContainerRecord&
   ExitStatus exit;
   Status status = child.collect(got_result, exit);
   if (got_result && !status) return std::move(status).error().context("start container " + record.name);
-  TRY_ASSIGN(text, read_sync_line(sync_read.get(), std::chrono::minutes(5)));
-  if (trim(text).empty())
+  TRY_ASSIGN(report, shim::read_create_report(sync_read.get(), std::chrono::minutes(5)));
+  if (!report)
     return make_error("the shim for container " + record.name + " exited without reporting (" + exit.describe() +
                           "); see " + state + "/runtime.log",
                       EPROTO);
-  TRY_ASSIGN(report, shim::parse_sync_report(trim(text)));
-  return shim::CreateResult{report.pid, report.error, report.exit_code};
+  return *report;
 }
 
 Status runtime_in_container(pid_t pid, const std::vector<std::string>& args) {

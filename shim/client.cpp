@@ -114,15 +114,21 @@ Result<CreateResult> spawn_shim(const SpawnShimOptions& options) {
   // The first shim process forks and exits at once; reap it now.
   auto first = shim.wait(std::chrono::milliseconds(30000));
   if (!first) return std::move(first).error().context("wait for the shim");
-  auto text = read_sync(sync_read.get(), options.timeout);
-  if (!text) return std::move(text).error().context("shim for `" + options.shim.id + "`");
-  if (trim(*text).empty()) {
+  auto report = read_create_report(sync_read.get(), options.timeout);
+  if (!report) return std::move(report).error().context("shim for `" + options.shim.id + "`");
+  if (!*report) {
     return make_error("the shim for `" + options.shim.id +
                           "` exited without reporting whether the container was created (" + first->describe() + ")",
                       EPROTO);
   }
-  TRY_ASSIGN(report, parse_sync_report(trim(*text)));
-  return CreateResult{report.pid, report.error, report.exit_code};
+  return **report;
+}
+
+Result<std::optional<CreateResult>> read_create_report(int fd, std::chrono::milliseconds timeout) {
+  TRY_ASSIGN(text, read_sync(fd, timeout));
+  if (trim(text).empty()) return std::optional<CreateResult>();
+  TRY_ASSIGN(report, parse_sync_report(trim(text)));
+  return std::optional<CreateResult>(CreateResult{report.pid, report.error, report.exit_code});
 }
 
 const char* container_state_name(ContainerState state) {

@@ -47,6 +47,10 @@ std::vector<std::string> shim_arguments(const ShimOptions& options);
 // means the shim itself failed (could not run, died before reporting); a
 // CreateResult with !ok() means the runtime refused the container.
 Result<CreateResult> spawn_shim(const SpawnShimOptions& options);
+// The shim's one line on the sync pipe (`fd`, read end), for callers that
+// start the shim themselves (ctr starts it inside the container's user
+// namespace). Empty when the shim closed the pipe without reporting.
+Result<std::optional<CreateResult>> read_create_report(int fd, std::chrono::milliseconds timeout);
 
 // ---- status -----------------------------------------------------------------
 
