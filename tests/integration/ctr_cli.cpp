@@ -28,7 +28,8 @@ std::string CommandOutput::describe() const {
   return "exit " + std::to_string(code) + "\nstdout: " + out + "\nstderr: " + err;
 }
 
-CommandOutput run_command(const std::vector<std::string>& argv, std::optional<std::string> input, int timeout_s) {
+CommandOutput run_command(const std::vector<std::string>& argv, std::optional<std::string> input, int timeout_s,
+                          const std::vector<std::string>& env) {
   CommandOutput result;
   // memfds, not pipes: no reader thread, and a chatty child cannot block.
   UniqueFd out(::memfd_create("out", MFD_CLOEXEC)), err(::memfd_create("err", MFD_CLOEXEC));
@@ -40,6 +41,11 @@ CommandOutput run_command(const std::vector<std::string>& argv, std::optional<st
     options.stdin_data = std::move(input);
   } else {
     options.stdin_fd = null_in.get();
+  }
+  if (!env.empty()) {
+    // getenv() takes the first match: the overrides go in front.
+    options.env = env;
+    for (char** e = environ; *e; ++e) options.env.emplace_back(*e);
   }
   auto status = run_process(argv, options, std::chrono::seconds(timeout_s));
   if (!status) {

@@ -1,6 +1,6 @@
 // Running `ctr` and other tools from integration tests: a command's exit
 // status and output, a fresh store per test, shell quoting. Shared by the
-// image tests that drive the CLI (ctr_debian_test, ctr_progress_test).
+// tests that drive the CLI.
 #pragma once
 
 #include <optional>
@@ -15,9 +15,10 @@ struct CommandOutput {
   std::string describe() const;
 };
 
-// Runs argv with stdin from `input` (or /dev/null), capturing both streams.
+// Runs argv with stdin from `input` (or /dev/null), capturing both streams;
+// `env` ("NAME=value") overrides the test's own environment.
 CommandOutput run_command(const std::vector<std::string>& argv, std::optional<std::string> input = std::nullopt,
-                          int timeout_s = 120);
+                          int timeout_s = 120, const std::vector<std::string>& env = {});
 CommandOutput run_shell(const std::string& script, int timeout_s = 120);
 // 'text' for /bin/sh.
 std::string shell_quote(const std::string& text);

@@ -24,74 +24,19 @@
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
+#include "tests/integration/ctr_cli.h"
 #include "tests/integration/test_env.h"
 
 namespace ctr::itest {
 namespace {
 
 using nlohmann::json;
+using Out = CommandOutput;
 
-struct Out {
-  int code = -1;
-  std::string out, err;
-  std::string describe() const { return "exit " + std::to_string(code) + "\nstdout: " + out + "\nstderr: " + err; }
-};
-
-std::string read_memfd(int fd) {
-  std::string data;
-  ::lseek(fd, 0, SEEK_SET);
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) data.append(buffer, static_cast<size_t>(n));
-  return data;
+Out run(const std::vector<std::string>& argv, std::optional<std::string> input = std::nullopt) {
+  return run_command(argv, std::move(input));
 }
-
-Out run(const std::vector<std::string>& argv, std::optional<std::string> input = std::nullopt, int timeout_s = 120) {
-  Out result;
-  UniqueFd out(::memfd_create("out", MFD_CLOEXEC)), err(::memfd_create("err", MFD_CLOEXEC));
-  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  SpawnOptions options;
-  options.stdout_fd = out.get();
-  options.stderr_fd = err.get();
-  if (input) {
-    options.stdin_data = std::move(input);
-  } else {
-    options.stdin_fd = null_in.get();
-  }
-  auto status = run_process(argv, options, std::chrono::seconds(timeout_s));
-  if (!status) {
-    result.err = status.error().message;
-    return result;
-  }
-  result.code = status->shell_code();
-  result.out = read_memfd(out.get());
-  result.err = read_memfd(err.get());
-  return result;
-}
-
-Out sh(const std::string& script) {
-  return run({"/bin/sh", "-c", script});
-}
-
-std::string ctr_binary() {
-  const char* bin = std::getenv("CTR_BIN");
-  if (bin && *bin) return bin;
-#ifdef CTR_BUILD_DIR
-  return std::string(CTR_BUILD_DIR) + "/cmd/ctr";
-#else
-  return "/work/main/build/cmd/ctr";
-#endif
-}
-
-bool have(const std::string& tool) {
-  return sh("command -v " + tool + " >/dev/null").code == 0;
-}
-
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+Out sh(const std::string& script) { return run_shell(script); }
 
 class CtrImage : public ::testing::Test {
  protected:
@@ -120,7 +65,7 @@ class CtrImage : public ::testing::Test {
   std::string rootfs_tarball() {
     std::string tarball = path("rootfs.tar.gz");
     if (!path_exists(tarball)) {
-      auto made = sh("tar -C " + quote(busybox_rootfs()) + " --exclude=./.complete -czf " + quote(tarball) + " .");
+      auto made = sh("tar -C " + shell_quote(busybox_rootfs()) + " --exclude=./.complete -czf " + shell_quote(tarball) + " .");
       EXPECT_EQ(made.code, 0) << made.describe();
     }
     return tarball;
@@ -236,7 +181,7 @@ TEST_F(CtrImage, TagUntagAndRemove) {
   EXPECT_EQ(remove.out, "Untagged: localhost/busybox:latest\nDeleted: " + id + "\n");
   EXPECT_EQ(trim(ctr({"images", "-q"}).out), "");
   // Garbage collection removed the layer.
-  auto layers = sh("ls -A " + quote(root_ + "/layers") + " | wc -l");
+  auto layers = sh("ls -A " + shell_quote(root_ + "/layers") + " | wc -l");
   EXPECT_EQ(trim(layers.out), "0") << layers.describe();
 }
 
@@ -254,8 +199,8 @@ TEST_F(CtrImage, ShortNamesLikePodman) {
   EXPECT_EQ(inspect("tool:1")["Id"], id);       // through the /tool suffix
   EXPECT_EQ(inspect("app:2")["Id"], id);
 
-  ASSERT_EQ(sh("mkdir -p " + quote(path("tiny")) + " && echo x > " + quote(path("tiny/f")) + " && tar -C " +
-               quote(path("tiny")) + " -cf " + quote(path("tiny.tar")) + " .")
+  ASSERT_EQ(sh("mkdir -p " + shell_quote(path("tiny")) + " && echo x > " + shell_quote(path("tiny/f")) + " && tar -C " +
+               shell_quote(path("tiny")) + " -cf " + shell_quote(path("tiny.tar")) + " .")
                 .code,
             0);
   auto other = ctr({"import", "-q", path("tiny.tar"), "registry.example:5000/b/tool:1"});
@@ -305,8 +250,8 @@ TEST_F(CtrImage, UnknownImagesAreNamed) {
 TEST_F(CtrImage, AmbiguousIdPrefix) {
   // Import tiny images until two IDs share their first 3 hex digits
   // (birthday bound: about 76 tries expected for 4096 prefixes).
-  ASSERT_EQ(sh("mkdir -p " + quote(path("tiny")) + " && echo x > " + quote(path("tiny/f")) + " && tar -C " +
-               quote(path("tiny")) + " -cf " + quote(path("tiny.tar")) + " .")
+  ASSERT_EQ(sh("mkdir -p " + shell_quote(path("tiny")) + " && echo x > " + shell_quote(path("tiny/f")) + " && tar -C " +
+               shell_quote(path("tiny")) + " -cf " + shell_quote(path("tiny.tar")) + " .")
                 .code,
             0);
   std::map<std::string, std::string> seen;
@@ -338,7 +283,7 @@ TEST_P(CtrSaveLoad, RoundTripKeepsContentAndIsStable) {
   std::string archive = path("saved-" + format + ".tar");
   auto save = ctr({"save", "-q", "--format", format, "-o", archive, "busybox"});
   ASSERT_EQ(save.code, 0) << save.describe();
-  auto listing = sh("tar -tf " + quote(archive));
+  auto listing = sh("tar -tf " + shell_quote(archive));
   ASSERT_EQ(listing.code, 0) << listing.describe();
   if (format == "oci-archive") {
     EXPECT_NE(listing.out.find("index.json"), std::string::npos) << listing.out;
@@ -354,7 +299,7 @@ TEST_P(CtrSaveLoad, RoundTripKeepsContentAndIsStable) {
   EXPECT_EQ(after["RepoTags"], before["RepoTags"]);
   EXPECT_EQ(after["Config"], before["Config"]);
   EXPECT_EQ(after["RootFS"]["Layers"].size(), before["RootFS"]["Layers"].size());
-  auto files = ctr({"unshare", "sh", "-c", "ls " + quote(root_) + "/layers/*/diff/bin | wc -l"});
+  auto files = ctr({"unshare", "sh", "-c", "ls " + shell_quote(root_) + "/layers/*/diff/bin | wc -l"});
   EXPECT_EQ(files.code, 0) << files.describe();
   EXPECT_GT(std::stoi(files.out.empty() ? "0" : files.out), 200) << "busybox applets missing after reload";
   std::string id = after["Id"];
@@ -367,7 +312,7 @@ TEST_P(CtrSaveLoad, RoundTripKeepsContentAndIsStable) {
   // From stdin too, into a second store.
   std::string saved_root = root_;
   root_ = path("store2");
-  auto from_stdin = sh(quote(ctr_binary()) + " --root " + quote(root_) + " load < " + quote(again));
+  auto from_stdin = sh(shell_quote(ctr_binary()) + " --root " + shell_quote(root_) + " load < " + shell_quote(again));
   EXPECT_EQ(from_stdin.code, 0) << from_stdin.describe();
   EXPECT_EQ(inspect(id)["Id"], id);
   (void)run({ctr_binary(), "--root", root_, "unshare", "rm", "-rf", root_});
@@ -376,21 +321,21 @@ TEST_P(CtrSaveLoad, RoundTripKeepsContentAndIsStable) {
 
 TEST_P(CtrSaveLoad, SkopeoReadsWhatCtrSaves) {
   std::string format = GetParam();
-  if (!have("skopeo"))
+  if (!have_tool("skopeo"))
     GTEST_SKIP() << "NO-SKOPEO: skopeo is not installed (apt-get install skopeo; scripts/lib.sh installs it)";
   import_busybox();
   std::string archive = path("saved.tar");
   ASSERT_EQ(ctr({"save", "-q", "--format", format, "-o", archive, "busybox"}).code, 0);
   std::string transport = format == "oci-archive" ? "oci-archive:" : "docker-archive:";
   auto copy =
-      sh("skopeo --insecure-policy copy -q " + transport + quote(archive) + " oci:" + quote(path("oci-dir")) + ":x");
+      sh("skopeo --insecure-policy copy -q " + transport + shell_quote(archive) + " oci:" + shell_quote(path("oci-dir")) + ":x");
   EXPECT_EQ(copy.code, 0) << copy.describe();
   auto index = read_file(path("oci-dir/index.json"));
   ASSERT_TRUE(index.ok());
   EXPECT_NE(index->find("manifests"), std::string::npos);
   // And ctr reads skopeo's oci-archive back.
-  auto back = sh("skopeo --insecure-policy copy -q oci:" + quote(path("oci-dir")) +
-                 ":x oci-archive:" + quote(path("skopeo.tar")) + ":localhost/from-skopeo:1");
+  auto back = sh("skopeo --insecure-policy copy -q oci:" + shell_quote(path("oci-dir")) +
+                 ":x oci-archive:" + shell_quote(path("skopeo.tar")) + ":localhost/from-skopeo:1");
   ASSERT_EQ(back.code, 0) << back.describe();
   auto load = ctr({"load", "-i", path("skopeo.tar")});
   EXPECT_EQ(load.code, 0) << load.describe();
@@ -420,7 +365,7 @@ printf '[{"Config":"%s.json","RepoTags":["localhost/crafted:v1"],"Layers":["l1/l
 tar -C out -cf crafted.tar manifest.json $c.json l1 l2
 echo "sha256:$d1 sha256:$d2"
 )SH";
-  auto made = run({"/bin/sh", "-c", "WORK=" + quote(path("crafted")) + "; mkdir -p \"$WORK\"; export WORK;" + script});
+  auto made = run({"/bin/sh", "-c", "WORK=" + shell_quote(path("crafted")) + "; mkdir -p \"$WORK\"; export WORK;" + script});
   ASSERT_EQ(made.code, 0) << made.describe();
   auto diff_ids = split(trim(made.out), ' ');
   auto load = ctr({"load", "-i", path("crafted/crafted.tar")});
@@ -460,9 +405,9 @@ echo "sha256:$d1 sha256:$d2"
 
   // Loading layers the store already has adds no copy of them (layer
   // sharing across different images: ImageStore unit tests, bench/load.sh).
-  auto layers_before = sh("ls " + quote(root_ + "/layers") + " | wc -l");
+  auto layers_before = sh("ls " + shell_quote(root_ + "/layers") + " | wc -l");
   ASSERT_EQ(ctr({"load", "-q", "-i", path("crafted/crafted.tar")}).code, 0);
-  EXPECT_EQ(sh("ls " + quote(root_ + "/layers") + " | wc -l").out, layers_before.out);
+  EXPECT_EQ(sh("ls " + shell_quote(root_ + "/layers") + " | wc -l").out, layers_before.out);
 
   auto df = ctr({"system", "df"});
   EXPECT_EQ(df.code, 0) << df.describe();
@@ -471,17 +416,17 @@ echo "sha256:$d1 sha256:$d2"
 
 TEST_F(CtrImage, SaveRefusesATerminal) {
   import_busybox();
-  if (!have("script")) GTEST_SKIP() << "NO-SCRIPT: util-linux script(1) is needed to give ctr a terminal";
+  if (!have_tool("script")) GTEST_SKIP() << "NO-SCRIPT: util-linux script(1) is needed to give ctr a terminal";
   // script(1) gives ctr a pseudo-terminal as stdout.
   auto out =
-      sh("script -qec " + quote(quote(ctr_binary()) + " --root " + quote(root_) + " save busybox") + " /dev/null");
+      sh("script -qec " + shell_quote(shell_quote(ctr_binary()) + " --root " + shell_quote(root_) + " save busybox") + " /dev/null");
   EXPECT_NE(out.out.find("refusing to save to terminal"), std::string::npos) << out.describe();
 }
 
 // podman's archives load into ctr: podman imports the busybox rootfs and
 // saves it in both formats (rootless, with the settings of TESTING.md).
 TEST_F(CtrImage, LoadsWhatPodmanSaves) {
-  if (!have("podman")) GTEST_SKIP() << "NO-PODMAN: podman is not installed (apt-get install podman)";
+  if (!have_tool("podman")) GTEST_SKIP() << "NO-PODMAN: podman is not installed (apt-get install podman)";
   if (auto problem = multi_range_problem()) GTEST_SKIP() << *problem;
   // Directly under /tmp: podman 4.3 + conmon mishandle long XDG_RUNTIME_DIR paths.
   char work_template[] = "/tmp/ctr-podman-XXXXXX";
@@ -508,7 +453,7 @@ podman system reset --force >/dev/null 2>&1 || true
 )SH";
   auto podman =
       run({"/bin/sh", "-c",
-           "W=" + quote(work->path()) + " ROOTFS=" + quote(busybox_rootfs()) + "; export W ROOTFS;" + script});
+           "W=" + shell_quote(work->path()) + " ROOTFS=" + shell_quote(busybox_rootfs()) + "; export W ROOTFS;" + script});
   ASSERT_EQ(podman.code, 0) << "podman could not build the archives (environment problem):\n" << podman.describe();
   std::string podman_id(trim(podman.out));
   for (const char* archive : {"podman-docker.tar", "podman-oci.tar"}) {

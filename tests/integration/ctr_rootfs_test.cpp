@@ -28,6 +28,7 @@
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
+#include "tests/integration/ctr_cli.h"
 #include "tests/integration/test_env.h"
 #include "userns/run_in_userns.h"
 
@@ -36,60 +37,11 @@ namespace {
 
 using image::Driver;
 
-struct Out {
-  int code = -1;
-  std::string out, err;
-  std::string describe() const { return "exit " + std::to_string(code) + "\nstdout: " + out + "\nstderr: " + err; }
-};
-
-std::string read_memfd(int fd) {
-  std::string data;
-  ::lseek(fd, 0, SEEK_SET);
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) data.append(buffer, static_cast<size_t>(n));
-  return data;
-}
-
-Out run(const std::vector<std::string>& argv, std::vector<std::string> env = {}) {
-  Out result;
-  UniqueFd out(::memfd_create("out", MFD_CLOEXEC)), err(::memfd_create("err", MFD_CLOEXEC));
-  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  SpawnOptions options;
-  options.stdout_fd = out.get();
-  options.stderr_fd = err.get();
-  options.stdin_fd = null_in.get();
-  if (!env.empty()) {
-    for (char** e = environ; *e; ++e) options.env.emplace_back(*e);
-    // getenv() takes the first match: the overrides go in front.
-    options.env.insert(options.env.begin(), env.begin(), env.end());
-  }
-  auto status = run_process(argv, options, std::chrono::seconds(120));
-  if (!status) {
-    result.err = status.error().message;
-    return result;
-  }
-  result.code = status->shell_code();
-  result.out = read_memfd(out.get());
-  result.err = read_memfd(err.get());
-  return result;
-}
+using Out = CommandOutput;
 
 std::string text_of(const std::string& path) {
   auto text = read_file(path);
   return text ? *text : "<" + text.error().message + ">";
-}
-
-std::string ctr_binary() {
-  const char* bin = std::getenv("CTR_BIN");
-  if (bin && *bin) return bin;
-  return std::string(CTR_BUILD_DIR) + "/cmd/ctr";
-}
-
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 // Lower layer: etc/{keep,gone,owned(1000:1000)}, bin/suid (4755), d/{old,sub/deep};
@@ -168,7 +120,7 @@ class CtrRootfs : public ::testing::Test {
     dir_.emplace(std::move(dir).value());
     root_ = dir_->path() + "/store";
     std::string work = dir_->path() + "/craft";
-    auto made = run({"/bin/sh", "-c", "WORK=" + quote(work) + "; mkdir -p \"$WORK\"; export WORK;" + kCraftScript});
+    auto made = run_command({"/bin/sh", "-c", "WORK=" + shell_quote(work) + "; mkdir -p \"$WORK\"; export WORK;" + kCraftScript});
     ASSERT_EQ(made.code, 0) << made.describe();
     auto load = ctr({"load", "-q", "-i", work + "/layered.tar"});
     ASSERT_EQ(load.code, 0) << load.describe();
@@ -182,7 +134,7 @@ class CtrRootfs : public ::testing::Test {
   }
   void TearDown() override {
     reap_daemons();
-    if (dir_) (void)run({ctr_binary(), "--root", root_, "unshare", "rm", "-rf", root_});
+    if (dir_) (void)run_command({ctr_binary(), "--root", root_, "unshare", "rm", "-rf", root_});
   }
   static void reap_daemons() {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -197,7 +149,7 @@ class CtrRootfs : public ::testing::Test {
   Out ctr(std::vector<std::string> args, std::vector<std::string> env = {}) {
     std::vector<std::string> argv{ctr_binary(), "--root", root_};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, std::move(env));
+    return run_command(argv, std::nullopt, 120, env);
   }
   Result<image::ContainerLayer> create(const std::string& id, Driver driver) {
     auto lock = store_->lock();

@@ -20,6 +20,7 @@
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
+#include "tests/integration/ctr_cli.h"
 #include "tests/integration/test_env.h"
 
 namespace ctr::itest {
@@ -27,75 +28,31 @@ namespace {
 
 using nlohmann::json;
 
-struct Ran {
-  int code = -1;
-  std::string out, err;
-  std::string describe() const { return "exit " + std::to_string(code) + "\nstdout: " + out + "\nstderr: " + err; }
-};
-
-std::string slurp(int fd) {
-  std::string data;
-  ::lseek(fd, 0, SEEK_SET);
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) data.append(buffer, static_cast<size_t>(n));
-  return data;
-}
-
-Ran run_argv(const std::vector<std::string>& argv) {
-  Ran result;
-  UniqueFd out(::memfd_create("out", MFD_CLOEXEC)), err(::memfd_create("err", MFD_CLOEXEC));
-  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  SpawnOptions options;
-  options.stdout_fd = out.get();
-  options.stderr_fd = err.get();
-  options.stdin_fd = null_in.get();
-  auto status = run_process(argv, options, std::chrono::seconds(120));
-  if (!status) {
-    result.err = status.error().message;
-    return result;
-  }
-  result.code = status->shell_code();
-  result.out = slurp(out.get());
-  result.err = slurp(err.get());
-  return result;
-}
-
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string ctr_path() {
-  const char* bin = std::getenv("CTR_BIN");
-  if (bin && *bin) return bin;
-  return std::string(CTR_BUILD_DIR) + "/cmd/ctr";
-}
+using Ran = CommandOutput;
 
 class CtrSaveRoundTrip : public ::testing::Test {
  protected:
   void SetUp() override {
     if (auto problem = environment_problem()) GTEST_SKIP() << *problem;
-    if (::access(ctr_path().c_str(), X_OK) != 0) FAIL() << "CTR_BIN=" << ctr_path() << " is not an executable";
+    if (::access(ctr_binary().c_str(), X_OK) != 0) FAIL() << "CTR_BIN=" << ctr_binary() << " is not an executable";
     auto dir = TempDir::create("ctr-save-roundtrip-");
     ASSERT_TRUE(dir.ok()) << dir.error().message;
     dir_.emplace(std::move(dir).value());
   }
   void TearDown() override {
-    for (const auto& root : roots_) (void)run_argv({ctr_path(), "--root", root, "unshare", "rm", "-rf", root});
+    for (const auto& root : roots_) (void)run_command({ctr_binary(), "--root", root, "unshare", "rm", "-rf", root});
   }
 
   std::string path(const std::string& name) const { return dir_->path() + "/" + name; }
   Ran ctr(const std::string& store, std::vector<std::string> args) {
     std::string root = path(store);
     if (std::find(roots_.begin(), roots_.end(), root) == roots_.end()) roots_.push_back(root);
-    std::vector<std::string> argv{ctr_path(), "--root", root};
+    std::vector<std::string> argv{ctr_binary(), "--root", root};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_argv(argv);
+    return run_command(argv);
   }
   Ran sh(const std::string& script) {
-    return run_argv({"/bin/sh", "-c", "set -eu; W=" + shell_quote(dir_->path()) + "; cd \"$W\"; " + script});
+    return run_command({"/bin/sh", "-c", "set -eu; W=" + shell_quote(dir_->path()) + "; cd \"$W\"; " + script});
   }
   json inspect(const std::string& store, const std::string& image) {
     auto out = ctr(store, {"image", "inspect", image});
