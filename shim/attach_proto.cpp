@@ -61,30 +61,6 @@ Result<UniqueFd> connect_seqpacket(const std::string& path) {
   return fd;
 }
 
-Result<UniqueFd> receive_fd(int socket) {
-  char data[256];
-  iovec iov{data, sizeof data};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("receive the terminal");
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return UniqueFd(fd);
-    }
-  }
-  return make_error("the console socket message carries no file descriptor", EPROTO);
-}
-
 std::string make_packet(PacketType type, const void* data, size_t size) {
   std::string packet(1, static_cast<char>(type));
   packet.append(static_cast<const char*>(data), size);

@@ -40,9 +40,6 @@ Result<UniqueFd> connect_seqpacket(const std::string& path);
 // A listening SOCK_STREAM socket (the runtime's --console-socket).
 Result<UniqueFd> listen_stream(const std::string& path);
 
-// Receives one fd sent with SCM_RIGHTS on a connected socket.
-Result<UniqueFd> receive_fd(int socket);
-
 std::string make_packet(PacketType type, const void* data, size_t size);
 inline std::string make_packet(PacketType type, const std::string& payload) {
   return make_packet(type, payload.data(), payload.size());

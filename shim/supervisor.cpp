@@ -14,6 +14,7 @@
 
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
+#include "runtime/console.h"
 #include "shim/attach_server.h"
 #include "shim/daemon.h"
 #include "shim/log_writer.h"
