@@ -43,6 +43,17 @@ Result<image::DriverChoice> Context::driver(image::DriverProbe* probe) {
   return image::choose_driver(*opened, *id_maps, storage_driver, probe);
 }
 
+void export_runroot(const std::string& dir) {
+  if (dir.empty()) return;
+  std::string absolute = dir;
+  if (absolute[0] != '/') {
+    // Relative to where ctr was started; the shim runs elsewhere.
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd)) absolute = std::string(cwd) + "/" + dir;
+  }
+  ::setenv("CTR_RUNROOT", absolute.c_str(), 1);
+}
+
 void Cli::on_run(CLI::App& sub, std::function<int()> run) {
   sub.callback([this, run = std::move(run)] { ctx.exit_code = run(); });
 }
@@ -86,8 +97,15 @@ std::unique_ptr<Cli> build_cli() {
   // Global flags are accepted after the command too (`ctr images --root X`), as podman's are.
   app.fallthrough(true);
   cli->value(app, "--root,--storage", cli->ctx.root,
-             "Image and container storage directory (default $XDG_DATA_HOME/ctr)", Completer::directories)
+             "Image and container storage directory (default $XDG_DATA_HOME/ctr; /var/lib/ctr as root)",
+             Completer::directories)
       ->envname("CTR_STORAGE_ROOT");
+  // Exported at once: the state root is read by code without a Context, and
+  // the shim's exit command (`ctr container cleanup`) inherits it.
+  cli->value(app, "--runroot", cli->ctx.runroot,
+             "Directory for runtime state: shims, OCI runtime (default $XDG_RUNTIME_DIR/ctr; /run/ctr as root)",
+             Completer::directories)
+      ->each([](const std::string& dir) { export_runroot(dir); });
   cli->value(app, "--log-level", cli->ctx.log_level, "Log messages at and above this level", Completer::fixed,
              {"debug", "info", "warn", "error"})
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -126,6 +144,7 @@ std::unique_ptr<Cli> build_cli() {
   system->require_subcommand(1);
   add_system_df(*cli, *system);
   add_info(*cli, *system);
+  add_system_prune(*cli, *system);
   // Last, so every command above (and any added later) gets its examples.
   add_help_examples(app);
   return cli;

@@ -28,6 +28,7 @@ class Context {
   std::string root;  // --root/--storage; "" = CTR_STORAGE_ROOT or the default
   std::string log_level = "warn";
   std::string storage_driver;  // --storage-driver; "" = $CTR_STORAGE_DRIVER, storage.conf, or automatic
+  std::string runroot;         // --runroot; exported as $CTR_RUNROOT (see runtime_state_root)
   int exit_code = 0;
 
   // The store root that commands use (no I/O).
@@ -66,6 +67,8 @@ std::unique_ptr<Cli> build_cli();
 // Parses and runs; returns the process exit code.
 int run_cli(int argc, char** argv);
 
+// --runroot DIR: sets $CTR_RUNROOT (absolute) for this process and its children.
+void export_runroot(const std::string& dir);
 // "Error: <message>" on stderr; returns 125.
 int fail(const Error& error);
 int fail(const std::string& message);
@@ -100,6 +103,20 @@ void add_kill(Cli& cli, CLI::App& parent);
 void add_rm(Cli& cli, CLI::App& parent);
 void add_wait(Cli& cli, CLI::App& parent);
 void add_container_cleanup(Cli& cli, CLI::App& parent);
+void add_exec(Cli& cli, CLI::App& parent);
+void add_exec_cleanup(Cli& cli, CLI::App& parent);  // hidden, under `container`
+void add_attach(Cli& cli, CLI::App& parent);
+void add_top(Cli& cli, CLI::App& parent);
+void add_cp(Cli& cli, CLI::App& parent);
+void add_export(Cli& cli, CLI::App& parent);
+// `ctr volume ...` (volume.cpp), registered with the container commands.
+void add_volume_commands(Cli& cli, CLI::App& app);
+void add_inspect(Cli& cli, CLI::App& parent);            // `ctr inspect`: containers and images
+void add_container_inspect(Cli& cli, CLI::App& parent);  // `ctr container inspect`
+void add_rename(Cli& cli, CLI::App& parent);
+void add_restart(Cli& cli, CLI::App& parent);
+void add_container_prune(Cli& cli, CLI::App& parent);  // `ctr container prune`
+void add_system_prune(Cli& cli, CLI::App& parent);     // `ctr system prune`
 
 // IDs of the images that containers were created from (removing them needs
 // -f). An unreadable container record is warned about and counts as none.

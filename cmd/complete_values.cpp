@@ -12,6 +12,7 @@
 #include "cmd/complete.h"
 #include "cmd/container_record.h"
 #include "cmd/image_common.h"
+#include "cmd/volume_store.h"
 #include "shim/options.h"
 
 namespace ctr::cmd {
@@ -60,6 +61,17 @@ std::vector<Candidate> container_values(const std::string& root, bool running_on
   return out;
 }
 
+// Volume names (read without the lock, like containers).
+std::vector<Candidate> volume_values(const std::string& root) {
+  std::vector<Candidate> out;
+  auto store = open_existing_store(root);
+  if (!store) return out;
+  auto volumes = list_volumes(*store);
+  if (!volumes) return out;
+  for (const auto& volume : *volumes) out.push_back({volume.name, volume.anonymous ? "anonymous volume" : "volume"});
+  return out;
+}
+
 // Signal names from the C library (SIGTERM ... and SIGRTMIN+n), as
 // podman's AutocompleteStopSignal offers them.
 std::vector<Candidate> signal_values() {
@@ -97,6 +109,8 @@ std::vector<Candidate> list_values(const CompleterSpec& spec, const std::string&
       return container_values(store_root, false);
     case Completer::running_containers:
       return container_values(store_root, true);
+    case Completer::volumes:
+      return volume_values(store_root);
     case Completer::signals:
       return signal_values();
     case Completer::log_drivers:

@@ -26,6 +26,8 @@ const char* completer_name(Completer kind) {
       return "fixed";
     case Completer::commands:
       return "commands";
+    case Completer::volumes:
+      return "volumes";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ enum class Completer {
   log_drivers,
   fixed,     // a fixed list of choices, stored beside the kind
   commands,  // an executable in $PATH (ctr unshare CMD)
+  volumes,   // named volumes in the store
 };
 
 const char* completer_name(Completer kind);

@@ -1,19 +1,43 @@
 // ctr container cleanup ID (hidden): the shim's exit command. It runs inside
 // the container's user + mount namespace once the container has exited:
-// deletes the runtime's state, unmounts the root file system, and removes
-// the container when it was run with --rm.
+// deletes the runtime's state, then either restarts the container when its
+// --restart policy says so (root file system left mounted, a new shim in
+// these same namespaces: see relaunch_after_exit), or unmounts the root
+// file system and removes the container when it was run with --rm.
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <memory>
 
 #include "cmd/app.h"
 #include "cmd/container_launch.h"
+#include "cmd/container_restart.h"
+#include "cmd/volume_store.h"
 #include "image/container_layers.h"
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
 
 namespace ctr::cmd {
 namespace {
+
+// True when the policy restarted the container (a policy restart counts in
+// the record's restart_count, as podman's RestartCount).
+Result<bool> restart_by_policy(Context& ctx, image::Store& store, const ContainerRecord& record) {
+  if (record.restart_policy == "no" || record.restart_policy.empty()) return false;
+  auto status = shim::read_container_status(shim_state_dir(record.id));
+  int exit_code = status && status->exit ? status->exit->exit_code : -1;
+  if (!policy_restarts(record, exit_code, stopped_by_user(record))) return false;
+  ContainerRecord updated;
+  {
+    TRY_ASSIGN(lock, store.lock());
+    TRY_ASSIGN(current, find_record(store, record.id));
+    updated = std::move(current);
+    ++updated.restart_count;
+    TRY(write_record(store, updated));
+  }
+  TRY(relaunch_after_exit(ctx, updated, ::getppid()));  // our parent is the shim
+  return true;
+}
 
 Status cleanup(Context& ctx, const std::string& id) {
   TRY_ASSIGN(store, ctx.store());
@@ -27,10 +51,16 @@ Status cleanup(Context& ctx, const std::string& id) {
       {helper_binary("ctr-runtime", "CTR_RUNTIME_BIN"), "--root", oci_runtime_root(), "delete", "--force", record->id},
       quiet, std::chrono::seconds(60));
   if (!deleted) return std::move(deleted).error();
+  auto restarted = restart_by_policy(ctx, *store, *record);
+  if (!restarted) return std::move(restarted).error();
+  if (*restarted) return {};
   TRY_ASSIGN(layer, image::find_container_layer(*store, record->id));
   Status unmounted = image::unmount_container_rootfs(*store, layer);
   if (!unmounted && unmounted.error().code != EINVAL && unmounted.error().code != ENOENT) return unmounted;
-  if (record->rm) TRY(remove_container(ctx, *record));
+  if (record->rm) {
+    TRY(remove_container(ctx, *record));
+    TRY(remove_anonymous_volumes(ctx, *record));  // as podman's --rm
+  }
   return {};
 }
 

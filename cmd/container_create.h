@@ -8,6 +8,7 @@
 #include "cmd/app.h"
 #include "cmd/container_record.h"
 #include "cmd/container_spec.h"
+#include "cmd/volume_flags.h"
 
 namespace ctr::cmd {
 
@@ -19,9 +20,24 @@ struct CreateFlags {
   std::string log_driver = "k8s-file";
   std::vector<std::string> log_opts;
   unsigned timeout = 0;
+  std::string restart = "no";  // --restart POLICY (container_restart.h)
   bool rm = false, tty = false, interactive = false;
+  bool init = false;  // --init: ctr-init as PID 1
   std::string image;
   std::vector<std::string> command;
+  // Environment, metadata and security (container_spec.h, spec_security.h).
+  std::vector<std::string> env_files, labels, label_files, annotations;
+  bool env_host = false;
+  std::string stop_signal, userns;
+  unsigned stop_timeout = 10;
+  bool stop_signal_set = false, stop_timeout_set = false;
+  SecurityFlags security;
+  MountFlags mount_flags;  // -v, --mount, --tmpfs (volume_flags.h)
+  // --replace (remove a container of the same --name first), --cidfile FILE
+  // (the new ID, written atomically; an existing FILE is an error), --pull.
+  bool replace = false;
+  std::string cidfile;
+  std::string pull = "missing";
 };
 
 // Registers the shared flags on `sub` (and IMAGE, with the command taken

@@ -67,13 +67,10 @@ shim::ShimOptions shim_options(Context& ctx, const image::Store& store, const Co
   return o;
 }
 
-// In the new user + mount namespace: mount the root file system, exec the shim.
-Status mount_and_exec_shim(const image::Store& store, const image::ContainerLayer& layer, bool new_userns,
-                           int sync_write, std::vector<std::string>& argv) {
-  if (!new_userns) {  // real root: no user namespace, but still a mount namespace of our own
-    if (::unshare(CLONE_NEWNS) != 0) return sys_error("unshare mount namespace");
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return sys_error("make / private");
-  }
+// In the new user + mount namespace (real root: a new private mount
+// namespace only, see run_in_userns): mount the root file system, exec the shim.
+Status mount_and_exec_shim(const image::Store& store, const image::ContainerLayer& layer, int sync_write,
+                           std::vector<std::string>& argv) {
   TRY(image::mount_container_rootfs(store, layer));
   TRY_ASSIGN(null_fd, open_fd("/dev/null", O_RDWR));
   for (int fd = 0; fd < 3; ++fd)
@@ -119,7 +116,7 @@ Status kill_in_userns(pid_t pid, int signal) {
 std::string helper_binary(const std::string& name, const char* env_override) {
   if (const char* value = std::getenv(env_override); value && *value) return value;
   std::string dir = dir_of(self_exe());
-  std::string module = name == "ctr-shim" ? "shim" : "runtime";
+  std::string module = name == "ctr-shim" ? "shim" : name == "ctr-init" ? "shim/init" : "runtime";
   for (const auto& candidate : {dir + "/" + name, dir + "/../" + module + "/" + name})
     if (executable(candidate)) return candidate;
   const char* path = std::getenv("PATH");
@@ -150,8 +147,7 @@ Result<shim::CreateResult> launch_container(Context& ctx, const ContainerRecord&
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
   UniqueFd sync_read(fds[0]), sync_write(fds[1]);
-  bool new_userns = !maps->uid.empty();
-  auto work = [&]() -> Status { return mount_and_exec_shim(*store, layer, new_userns, sync_write.get(), argv); };
+  auto work = [&]() -> Status { return mount_and_exec_shim(*store, layer, sync_write.get(), argv); };
   TRY_ASSIGN(child, userns::start_in_userns(*maps, work));
   sync_write.reset();
   bool got_result = false;

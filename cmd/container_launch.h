@@ -1,4 +1,7 @@
 // Starting and signalling ctr containers, rootless as podman does it.
+// As real root there is no user namespace at all (empty store maps): the
+// same child gets a private mount namespace only, the runtime runs in the
+// initial user namespace, and the state lives under /run/ctr.
 //
 // Start: a child of ctr enters a new user namespace (the store's full ID
 // map) and mount namespace, mounts the container's root file system on

@@ -10,6 +10,7 @@
 
 #include "image/container_layers.h"
 #include "runtime/base/files.h"
+#include "userns/idmap.h"
 
 namespace ctr::cmd {
 namespace {
@@ -40,6 +41,7 @@ std::string record_to_json(const ContainerRecord& r) {
             {"created_ns", r.created_ns},
             {"rm", r.rm},
             {"tty", r.tty},
+            {"init", r.init},
             {"stdin", r.stdin},
             {"log_driver", r.log_driver},
             {"log_path", r.log_path},
@@ -47,7 +49,21 @@ std::string record_to_json(const ContainerRecord& r) {
             {"log_max_files", r.log_max_files},
             {"stop_signal", r.stop_signal},
             {"stop_timeout", r.stop_timeout},
-            {"timeout", r.timeout}};
+            {"timeout", r.timeout},
+            {"labels", r.labels},
+            {"restart_policy", r.restart_policy},
+            {"restart_max", r.restart_max},
+            {"restart_count", r.restart_count}};
+  json mounts = json::array();
+  for (const auto& m : r.mounts)
+    mounts.push_back({{"type", m.type},
+                      {"name", m.name},
+                      {"source", m.source},
+                      {"destination", m.destination},
+                      {"options", m.options},
+                      {"rw", m.rw},
+                      {"anonymous", m.anonymous}});
+  j["mounts"] = mounts;
   return j.dump(2) + "\n";
 }
 
@@ -64,6 +80,7 @@ Result<ContainerRecord> record_from_json(const std::string& text) {
     r.created_ns = j.value("created_ns", r.created * 1000000000);
     r.rm = j.value("rm", false);
     r.tty = j.value("tty", false);
+    r.init = j.value("init", false);
     r.stdin = j.value("stdin", false);
     r.log_driver = j.value("log_driver", "k8s-file");
     r.log_path = j.value("log_path", "");
@@ -72,6 +89,16 @@ Result<ContainerRecord> record_from_json(const std::string& text) {
     r.stop_signal = j.value("stop_signal", "SIGTERM");
     r.stop_timeout = j.value("stop_timeout", 10u);
     r.timeout = j.value("timeout", 0u);
+    if (auto it = j.find("mounts"); it != j.end() && it->is_array())
+      for (const auto& m : *it)
+        r.mounts.push_back(RecordMount{m.value("type", ""), m.value("name", ""), m.value("source", ""),
+                                       m.value("destination", ""),
+                                       m.value("options", std::vector<std::string>{}), m.value("rw", true),
+                                       m.value("anonymous", false)});
+    r.labels = j.value("labels", std::map<std::string, std::string>{});
+    r.restart_policy = j.value("restart_policy", "no");
+    r.restart_max = j.value("restart_max", 0u);
+    r.restart_count = j.value("restart_count", 0u);
     return r;
   } catch (const std::exception& error) {
     return make_error(std::string("malformed container record: ") + error.what(), EINVAL);
@@ -83,6 +110,13 @@ std::string container_dir(const image::Store& store, const std::string& id) {
 }
 
 std::string runtime_state_root() {
+  // --runroot (the CLI exports it as CTR_RUNROOT, so the shim's exit
+  // command and any ctr it starts see the same state).
+  if (const char* runroot = std::getenv("CTR_RUNROOT"); runroot && *runroot) return runroot;
+  // Real root keeps its state system-wide, as podman's /run/containers:
+  // $XDG_RUNTIME_DIR of a root login session must not split the view.
+  static const bool real_root = !userns::running_rootless();
+  if (real_root) return "/run/ctr";
   const char* dir = std::getenv("XDG_RUNTIME_DIR");
   if (dir && *dir) return std::string(dir) + "/ctr";
   // No session runtime dir (cron, su): a private per-user dir under /tmp.

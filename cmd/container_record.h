@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,17 @@ namespace ctr::cmd {
 
 inline constexpr const char* kContainerRecordFile = "ctr.json";
 
+// A mount from -v/--volume, --mount, --tmpfs or an image VOLUME (for
+// inspect's Mounts, `volume rm` in-use checks and `rm -v`).
+struct RecordMount {
+  std::string type;  // "bind", "volume" or "tmpfs"
+  std::string name;  // the volume's name (type volume)
+  std::string source, destination;
+  std::vector<std::string> options;  // as in config.json
+  bool rw = true;
+  bool anonymous = false;  // an anonymous volume: removed with `rm -v` / `run --rm`
+};
+
 struct ContainerRecord {
   std::string id;  // 64 hex
   std::string name;
@@ -29,6 +41,7 @@ struct ContainerRecord {
   // Run flags needed after create.
   bool rm = false;
   bool tty = false;
+  bool init = false;  // --init: ctr-init runs as PID 1
   bool stdin = false;
   std::string log_driver = "k8s-file";
   std::string log_path;
@@ -37,6 +50,13 @@ struct ContainerRecord {
   std::string stop_signal = "SIGTERM";
   unsigned stop_timeout = 10;
   unsigned timeout = 0;  // --timeout: the shim kills the container after N s
+  std::vector<RecordMount> mounts;  // user and image-VOLUME mounts, in config.json order
+  std::map<std::string, std::string> labels;  // --label
+  // --restart: "no", "on-failure", "always", "unless-stopped"; restart_max is
+  // on-failure's :N (0 = no limit). restart_count counts policy restarts.
+  std::string restart_policy = "no";
+  unsigned restart_max = 0;
+  unsigned restart_count = 0;
 };
 
 std::string record_to_json(const ContainerRecord& record);

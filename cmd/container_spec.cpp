@@ -1,9 +1,12 @@
 #include "cmd/container_spec.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+
+#include "cmd/seccomp_profile.h"
 
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
@@ -124,8 +127,17 @@ Result<std::vector<std::string>> process_env(const ImageRunConfig& image, const 
   if (flags.tty) set_env(env, "TERM=xterm");
   set_env(env, "container=ctr");
   for (const auto& e : image.env) set_env(env, e);
+  // --env-host: ctr's environment over the image's, as podman.
+  if (flags.env_host)
+    for (char** e = environ; *e; ++e) set_env(env, *e);
   set_env(env, "HOSTNAME=" + hostname);
   if (!has_env(env, "HOME")) set_env(env, "HOME=" + user.home);
+  for (const auto& file : flags.env_files) {
+    auto text = read_file(file);
+    if (!text) return text.error().context("--env-file " + file);
+    TRY_ASSIGN(entries, parse_env_file(*text, file));
+    for (const auto& e : entries) set_env(env, e);
+  }
   for (const auto& e : flags.env) {
     if (e.empty() || e[0] == '=') return make_error("invalid environment variable `" + e + "`: use KEY=VALUE", EINVAL);
     if (e.find('=') != std::string::npos) {
@@ -138,6 +150,40 @@ Result<std::vector<std::string>> process_env(const ImageRunConfig& image, const 
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> parse_env_file(const std::string& text, const std::string& origin) {
+  std::vector<std::string> out;
+  size_t number = 0;
+  for (const auto& raw : split(text, '\n')) {
+    ++number;
+    std::string line = raw;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line = line.substr(start);
+    size_t eq = line.find('=');
+    std::string key = line.substr(0, eq);
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+    if (key.empty() || key.find_first_of(" \t") != std::string::npos)
+      return make_error(origin + ":" + std::to_string(number) + ": invalid variable `" + line +
+                            "`: use KEY=VALUE or KEY",
+                        EINVAL);
+    if (eq != std::string::npos) {
+      out.push_back(key + "=" + line.substr(eq + 1));
+    } else if (const char* value = std::getenv(key.c_str())) {
+      out.push_back(key + "=" + value);
+    }
+  }
+  return out;
+}
+
+Result<std::pair<std::string, std::string>> parse_key_value(const std::string& text, const std::string& what) {
+  size_t eq = text.find('=');
+  if (eq == 0 || text.empty())
+    return make_error("invalid " + what + " `" + text + "`: use KEY=VALUE", EINVAL);
+  if (eq == std::string::npos) return std::pair<std::string, std::string>{text, ""};
+  return std::pair<std::string, std::string>{text.substr(0, eq), text.substr(eq + 1)};
+}
 
 Result<ImageRunConfig> read_image_run_config(const image::Store& store, const image::ImageRecord& image) {
   TRY_ASSIGN(text, store.read_blob(image.config_digest));
@@ -156,6 +202,9 @@ Result<ImageRunConfig> read_image_run_config(const image::Store& store, const im
   out.workdir = string_field(*it, "WorkingDir");
   out.user = string_field(*it, "User");
   out.stop_signal = string_field(*it, "StopSignal");
+  if (auto labels = it->find("Labels"); labels != it->end() && labels->is_object())
+    for (const auto& [key, value] : labels->items())
+      if (value.is_string()) out.labels[key] = value.get<std::string>();
   return out;
 }
 
@@ -217,6 +266,18 @@ Result<ResolvedUser> resolve_user(const std::string& text, const std::string& pa
   return user;
 }
 
+// --init: ctr-init (read-only, from the host) runs as PID 1 and the
+// command as its child: `/run/ctr-init -- ARGS...`, as podman's catatonit.
+static void add_init(nlohmann::ordered_json& spec, const std::string& init_binary) {
+  auto args = spec["process"]["args"];
+  spec["process"]["args"] = nlohmann::ordered_json::array({kInitPath, "--"});
+  for (const auto& arg : args) spec["process"]["args"].push_back(arg);
+  spec["mounts"].push_back({{"destination", kInitPath},
+                            {"type", "bind"},
+                            {"source", init_binary},
+                            {"options", {"bind", "ro", "nosuid", "nodev"}}});
+}
+
 Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecord& image, const ProcessFlags& flags,
                               const std::string& id, const std::string& rootfs, bool single_id) {
   TRY_ASSIGN(config, read_image_run_config(store, image));
@@ -254,8 +315,26 @@ Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecor
   spec["root"] = {{"path", rootfs}, {"readonly", false}};
   spec["hostname"] = hostname;
   spec["mounts"] = default_mounts(single_id);
+  for (const auto& m : flags.mounts) {  // user mounts (volume_flags.h) after, replacing a default at the same place
+    auto& mounts = spec["mounts"];
+    for (auto it = mounts.begin(); it != mounts.end();)
+      it = (*it)["destination"] == m.destination ? mounts.erase(it) : it + 1;
+    mounts.push_back({{"destination", m.destination}, {"type", m.type}, {"source", m.source}, {"options", m.options}});
+  }
+  if (!flags.init_binary.empty()) add_init(spec, flags.init_binary);
   spec["linux"] = linux_section();
-  return SpecResult{spec.dump(2) + "\n", args, config.stop_signal.empty() ? "SIGTERM" : config.stop_signal};
+  if (!flags.annotations.empty()) {
+    ojson annotations = ojson::object();
+    for (const auto& text : flags.annotations) {
+      TRY_ASSIGN(kv, parse_key_value(text, "--annotation"));
+      annotations[kv.first] = kv.second;
+    }
+    spec["annotations"] = annotations;
+  }
+  SecurityContext security{read_image_file(store, image, "/etc/group"), user.uid == 0, host_arch()};
+  TRY(apply_security(spec, flags.security, security));
+  return SpecResult{spec.dump(2) + "\n", args, config.stop_signal.empty() ? "SIGTERM" : config.stop_signal,
+                    config.labels};
 }
 
 }  // namespace ctr::cmd

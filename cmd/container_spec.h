@@ -5,14 +5,22 @@
 // mount, network and cgroup namespaces, podman's rootless capabilities.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cmd/spec_security.h"
 #include "image/store.h"
 #include "runtime/base/result.h"
 
 namespace ctr::cmd {
+
+// An extra OCI mount (-v, --mount, --tmpfs, image VOLUMEs: volume_flags.h).
+struct SpecMount {
+  std::string destination, type, source;
+  std::vector<std::string> options;
+};
 
 struct ProcessFlags {
   std::vector<std::string> env;  // -e KEY=VALUE or KEY (taken from ctr's environment)
@@ -22,12 +30,30 @@ struct ProcessFlags {
   std::optional<std::string> hostname;
   std::vector<std::string> command;  // after IMAGE
   bool tty = false;
+  std::vector<std::string> env_files;  // --env-file: KEY=VALUE lines, read before -e
+  bool env_host = false;               // --env-host: ctr's whole environment first
+  std::vector<std::string> annotations;  // --annotation KEY=VALUE
+  SecurityFlags security;
+  // --init: the host path of ctr-init, bind-mounted read-only at
+  // kInitPath and run as PID 1 in front of the command ("" for none).
+  std::string init_binary;
+  // Appended after the default mounts; one at a default's destination replaces it.
+  std::vector<SpecMount> mounts;
 };
+inline constexpr const char* kInitPath = "/run/ctr-init";
+
+// podman's --env-file format: KEY=VALUE lines, KEY alone takes ctr's value
+// (dropped when unset), blank lines and # comments skipped. `origin` names
+// the file in errors.
+Result<std::vector<std::string>> parse_env_file(const std::string& text, const std::string& origin);
+// "KEY=VALUE" -> {KEY, VALUE}; `what` names the flag in errors.
+Result<std::pair<std::string, std::string>> parse_key_value(const std::string& text, const std::string& what);
 
 // What an image's config says about how to run it.
 struct ImageRunConfig {
   std::vector<std::string> env, cmd, entrypoint;
   std::string workdir, user, stop_signal;
+  std::map<std::string, std::string> labels;
 };
 Result<ImageRunConfig> read_image_run_config(const image::Store& store, const image::ImageRecord& image);
 
@@ -49,6 +75,7 @@ struct SpecResult {
   std::string json;               // config.json
   std::vector<std::string> args;  // the process args
   std::string stop_signal;        // from the image, else SIGTERM
+  std::map<std::string, std::string> image_labels;
 };
 // `id` gives the default hostname (its first 12 characters) and `rootfs`
 // is root.path (the merged/ directory).

@@ -48,7 +48,26 @@ const std::map<std::string, std::string>& examples_table() {
       {"ctr ps", "ctr ps\n  ctr ps -a\n  ctr ps -a --format json\n  ctr ps -q"},
       {"ctr logs", "ctr logs box\n  ctr logs -f web\n  ctr logs -n 10 -t box"},
       {"ctr wait", "ctr wait box\n  ctr wait box web"},
+      {"ctr exec", "ctr exec box ls /\n  ctr exec -it box sh\n  ctr exec -e GREETING=hi -u nobody -w /tmp box env\n"
+                   "  ctr exec -d box sh -c 'sleep 10 &'"},
+      {"ctr attach", "ctr attach box\n  ctr attach --detach-keys ctrl-x,x box\n  ctr attach --no-stdin box"},
+      {"ctr top", "ctr top box\n  ctr top box pid,user,args\n  ctr top box hpid pid comm"},
       {"ctr container", "ctr container ls -a\n  ctr container run --rm localhost/busybox echo hello\n  ctr container rm box"},
+      {"ctr inspect", "ctr inspect box\n  ctr inspect --format '{{.State.Pid}}' box\n"
+                      "  ctr inspect --type image localhost/busybox\n  ctr inspect -l --format '{{json .Config}}'"},
+      {"ctr container inspect", "ctr container inspect box\n  ctr container inspect --format '{{.State.Status}}' box web"},
+      {"ctr rename", "ctr rename box web\n  ctr rename 3f57d9401f8d newname"},
+      {"ctr restart", "ctr restart box\n  ctr restart -t 2 box web\n  ctr restart -a"},
+      {"ctr container prune", "ctr container prune\n  ctr container prune -f"},
+      {"ctr system prune", "ctr system prune\n  ctr system prune -a -f\n  ctr system prune --volumes -f"},
+      {"ctr cp", "ctr cp box:/etc/hostname .\n  ctr cp ./config.txt box:/etc/app/\n  ctr cp box:/var/log - > logs.tar"},
+      {"ctr export", "ctr export -o box.tar box\n  ctr export box > box.tar\n  ctr export box | ctr import - boxed"},
+      {"ctr volume", "ctr volume create data\n  ctr volume ls\n  ctr run -v data:/data localhost/busybox ls /data"},
+      {"ctr volume create", "ctr volume create data\n  ctr volume create\n  ctr volume create --label app=web data"},
+      {"ctr volume ls", "ctr volume ls\n  ctr volume ls -q\n  ctr volume ls --filter label=app=web --format json"},
+      {"ctr volume inspect", "ctr volume inspect data\n  ctr volume inspect --format '{{.Mountpoint}}' data"},
+      {"ctr volume rm", "ctr volume rm data\n  ctr volume rm -f data\n  ctr volume rm -a"},
+      {"ctr volume prune", "ctr volume prune\n  ctr volume prune -f"},
       {"ctr container ls", "ctr container ls\n  ctr container ls -a --format json"},
   };
   return table;

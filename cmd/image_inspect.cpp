@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cmd/app.h"
+#include "cmd/container_inspect.h"
 #include "cmd/image_common.h"
 #include "cmd/output.h"
 
@@ -31,7 +32,48 @@ Json graph_driver_data(const image::Store& store, const image::ImageRecord& imag
   return data;
 }
 
-Result<Json> inspect_json(const image::Store& store, const image::ImageRecord& image) {
+int run_inspect(Context& ctx, const InspectFlags& flags) {
+  auto store = ctx.store();
+  if (!store) return fail(store.error());
+  std::optional<Template> tpl;
+  if (!flags.format.empty() && flags.format != "json") {
+    auto parsed = Template::parse(flags.format);
+    if (!parsed) return fail(parsed.error());
+    tpl = std::move(parsed).value();
+  }
+  Json array = Json::array();
+  std::string lines;
+  int status = 0;
+  for (const auto& text : flags.images) {
+    auto found = (*store)->find_image(text);
+    if (!found) {
+      status = fail(found.error());
+      continue;
+    }
+    auto object = image_inspect_json(**store, *found);
+    if (!object) {
+      status = fail(object.error());
+      continue;
+    }
+    if (tpl) {
+      auto line = tpl->render(*object);
+      if (!line) return fail(line.error());
+      lines += *line + "\n";
+    } else {
+      array.push_back(std::move(object).value());
+    }
+  }
+  if (tpl) {
+    std::cout << lines;
+  } else {
+    std::cout << array.dump(4) << "\n";
+  }
+  return status;
+}
+
+}  // namespace
+
+Result<Json> image_inspect_json(const image::Store& store, const image::ImageRecord& image) {
   TRY_ASSIGN(config_text, store.read_blob(image.config_digest));
   Json config;
   try {
@@ -67,47 +109,6 @@ Result<Json> inspect_json(const image::Store& store, const image::ImageRecord& i
               {"History", field("history", Json::array())},
               {"NamesHistory", image.names}};
 }
-
-int run_inspect(Context& ctx, const InspectFlags& flags) {
-  auto store = ctx.store();
-  if (!store) return fail(store.error());
-  std::optional<Template> tpl;
-  if (!flags.format.empty() && flags.format != "json") {
-    auto parsed = Template::parse(flags.format);
-    if (!parsed) return fail(parsed.error());
-    tpl = std::move(parsed).value();
-  }
-  Json array = Json::array();
-  std::string lines;
-  int status = 0;
-  for (const auto& text : flags.images) {
-    auto found = (*store)->find_image(text);
-    if (!found) {
-      status = fail(found.error());
-      continue;
-    }
-    auto object = inspect_json(**store, *found);
-    if (!object) {
-      status = fail(object.error());
-      continue;
-    }
-    if (tpl) {
-      auto line = tpl->render(*object);
-      if (!line) return fail(line.error());
-      lines += *line + "\n";
-    } else {
-      array.push_back(std::move(object).value());
-    }
-  }
-  if (tpl) {
-    std::cout << lines;
-  } else {
-    std::cout << array.dump(4) << "\n";
-  }
-  return status;
-}
-
-}  // namespace
 
 void add_image_inspect(Cli& cli, CLI::App& parent) {
   CLI::App* sub = parent.add_subcommand("inspect", "Display the configuration of images");

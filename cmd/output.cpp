@@ -286,4 +286,135 @@ std::string rfc3339(int64_t unix_seconds) {
   return buffer;
 }
 
+std::string go_rfc3339_nano(int64_t unix_nanoseconds) {
+  if (unix_nanoseconds == 0) return "0001-01-01T00:00:00Z";
+  int64_t seconds = unix_nanoseconds / 1000000000, nanos = unix_nanoseconds % 1000000000;
+  if (nanos < 0) {
+    nanos += 1000000000;
+    --seconds;
+  }
+  std::string text = rfc3339(seconds);
+  if (nanos == 0) return text;
+  char fraction[16];
+  std::snprintf(fraction, sizeof fraction, ".%09lld", static_cast<long long>(nanos));
+  std::string digits = fraction;
+  while (digits.back() == '0') digits.pop_back();
+  return text.substr(0, text.size() - 1) + digits + "Z";
+}
+
+namespace {
+
+bool all_digits(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// Digits after a '.' as nanoseconds (more than 9 are cut).
+int64_t fraction_ns(const std::string& digits) {
+  std::string nine = digits.substr(0, 9);
+  nine.append(9 - nine.size(), '0');
+  return std::stoll(nine);
+}
+
+}  // namespace
+
+Result<int64_t> parse_rfc3339_ns(const std::string& text) {
+  auto bad = [&]() -> Result<int64_t> {
+    return make_error("`" + text + "` is not an RFC 3339 time (e.g. 2024-01-02T03:04:05Z)", EINVAL);
+  };
+  if (text.size() < 10 || text[4] != '-' || text[7] != '-') return bad();
+  std::string year = text.substr(0, 4), month = text.substr(5, 2), day = text.substr(8, 2);
+  if (!all_digits(year) || !all_digits(month) || !all_digits(day)) return bad();
+  struct tm tm {};
+  tm.tm_year = std::stoi(year) - 1900;
+  tm.tm_mon = std::stoi(month) - 1;
+  tm.tm_mday = std::stoi(day);
+  size_t pos = 10;
+  int64_t nanos = 0;
+  if (pos < text.size() && (text[pos] == 'T' || text[pos] == 't' || text[pos] == ' ')) {
+    if (text.size() < pos + 9 || text[pos + 3] != ':' || text[pos + 6] != ':') return bad();
+    std::string h = text.substr(pos + 1, 2), m = text.substr(pos + 4, 2), sec = text.substr(pos + 7, 2);
+    if (!all_digits(h) || !all_digits(m) || !all_digits(sec)) return bad();
+    tm.tm_hour = std::stoi(h);
+    tm.tm_min = std::stoi(m);
+    tm.tm_sec = std::stoi(sec);
+    pos += 9;
+    if (pos < text.size() && text[pos] == '.') {
+      size_t end = pos + 1;
+      while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+      if (end == pos + 1) return bad();
+      nanos = fraction_ns(text.substr(pos + 1, end - pos - 1));
+      pos = end;
+    }
+  }
+  int64_t offset = 0;
+  if (pos < text.size()) {
+    std::string zone = text.substr(pos);
+    if (zone == "Z" || zone == "z") {
+    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
+               all_digits(zone.substr(1, 2)) && all_digits(zone.substr(4, 2))) {
+      offset = (std::stoll(zone.substr(1, 2)) * 3600 + std::stoll(zone.substr(4, 2)) * 60) * (zone[0] == '-' ? -1 : 1);
+    } else {
+      return bad();
+    }
+  }
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60)
+    return bad();
+  int64_t seconds = static_cast<int64_t>(timegm(&tm)) - offset;
+  return seconds * 1000000000 + nanos;
+}
+
+Result<int64_t> parse_go_duration(const std::string& text) {
+  auto bad = [&]() -> Result<int64_t> {
+    return make_error("`" + text + "` is not a duration (e.g. 10m, 1h30m, 2.5s)", EINVAL);
+  };
+  static const std::vector<std::pair<std::string, double>> units = {
+      {"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  std::string rest = text;
+  double sign = 1;
+  if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
+    if (rest[0] == '-') sign = -1;
+    rest = rest.substr(1);
+  }
+  if (rest == "0") return int64_t{0};
+  if (rest.empty()) return bad();
+  double total = 0;
+  while (!rest.empty()) {
+    size_t end = 0;
+    while (end < rest.size() && (std::isdigit(static_cast<unsigned char>(rest[end])) || rest[end] == '.')) ++end;
+    if (end == 0) return bad();
+    double number = 0;
+    try {
+      number = std::stod(rest.substr(0, end));
+    } catch (const std::exception&) {
+      return bad();
+    }
+    rest = rest.substr(end);
+    const std::pair<std::string, double>* unit = nullptr;
+    for (const auto& candidate : units)  // longest match first: "ms" before "m"
+      if (rest.rfind(candidate.first, 0) == 0 && (!unit || candidate.first.size() > unit->first.size()))
+        unit = &candidate;
+    if (!unit) return bad();
+    total += number * unit->second;
+    rest = rest.substr(unit->first.size());
+  }
+  return static_cast<int64_t>(sign * total);
+}
+
+Result<int64_t> parse_input_time(const std::string& text, bool since, int64_t now_ns) {
+  if (auto when = parse_rfc3339_ns(text); when) return *when;
+  // Unix seconds, optionally with a fraction.
+  auto dot = text.find('.');
+  std::string whole = text.substr(0, dot);
+  if (all_digits(whole) && (dot == std::string::npos || all_digits(text.substr(dot + 1)))) {
+    int64_t ns = std::stoll(whole) * 1000000000;
+    if (dot != std::string::npos) ns += fraction_ns(text.substr(dot + 1));
+    return ns;
+  }
+  if (auto duration = parse_go_duration(text); duration) return since ? now_ns - *duration : now_ns + *duration;
+  return make_error("`" + text + "` is not a time: use RFC 3339 (2024-01-02T03:04:05Z), unix seconds, or a duration "
+                    "such as 10m",
+                    EINVAL);
+}
+
 }  // namespace ctr::cmd

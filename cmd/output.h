@@ -68,5 +68,18 @@ std::string human_duration(int64_t seconds);
 std::string human_age(int64_t created_unix, int64_t now_unix = std::time(nullptr));
 // RFC 3339 in UTC, as podman's inspect prints times: "2024-01-02T03:04:05Z".
 std::string rfc3339(int64_t unix_seconds);
+// Go's RFC3339Nano in UTC (trailing zeros of the fraction dropped), as
+// podman prints container times: "2024-01-02T03:04:05.1234Z". 0 is Go's
+// zero time "0001-01-01T00:00:00Z" (never happened).
+std::string go_rfc3339_nano(int64_t unix_nanoseconds);
+// "2024-01-02T03:04:05.5+01:00", "2024-01-02T03:04:05Z", "2024-01-02" ->
+// nanoseconds since the epoch; an error for anything else.
+Result<int64_t> parse_rfc3339_ns(const std::string& text);
+// Go's time.ParseDuration: "1h30m", "10m", "1.5s", "300ms" -> nanoseconds.
+Result<int64_t> parse_go_duration(const std::string& text);
+// podman's --since/--until values (util.ParseInputTime): an RFC 3339 time
+// or date, unix seconds ("1700000000.5"), or a Go duration counted back
+// from `now_ns` (forward for --until, as podman).
+Result<int64_t> parse_input_time(const std::string& text, bool since, int64_t now_ns);
 
 }  // namespace ctr::cmd

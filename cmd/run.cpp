@@ -11,6 +11,7 @@
 #include "cmd/container_attach.h"
 #include "cmd/container_create.h"
 #include "cmd/container_launch.h"
+#include "cmd/detach_keys.h"
 #include "runtime/base/files.h"
 
 namespace ctr::cmd {
@@ -24,7 +25,16 @@ int launch_failed(Context& ctx, const ContainerRecord& record, const shim::Creat
   return created.exit_code ? created.exit_code : kExitError;
 }
 
-int run_container(Context& ctx, const CreateFlags& flags, bool detach) {
+struct RunFlags {
+  bool detach = false;
+  std::string detach_keys;
+  bool sig_proxy = true;
+};
+
+int run_container(Context& ctx, const CreateFlags& flags, const RunFlags& run) {
+  bool detach = run.detach;
+  auto keys = detach_key_bytes(run.detach_keys);
+  if (!keys) return fail(keys.error());
   auto made = create_container(ctx, flags);
   if (!made) return fail(made.error());
   const ContainerRecord& record = *made;
@@ -38,7 +48,8 @@ int run_container(Context& ctx, const CreateFlags& flags, bool detach) {
     std::cout << record.id << std::endl;
     return 0;
   }
-  int code = attach_foreground(record, created->pid, flags.interactive);
+  ForegroundOptions foreground{flags.interactive, *keys, run.sig_proxy};
+  int code = attach_foreground(record, created->pid, foreground);
   if (record.rm) {
     // The shim's exit command removes it; wait for that so the caller
     // never sees a container it asked not to keep.
@@ -56,12 +67,14 @@ int run_container(Context& ctx, const CreateFlags& flags, bool detach) {
 void add_run(Cli& cli, CLI::App& parent) {
   CLI::App* sub = parent.add_subcommand("run", "Run a command in a new container");
   auto flags = std::make_shared<CreateFlags>();
-  auto detach = std::make_shared<bool>(false);
-  sub->add_flag("-d,--detach", *detach, "Run the container in the background and print its ID");
+  auto run = std::make_shared<RunFlags>();
+  sub->add_flag("-d,--detach", run->detach, "Run the container in the background and print its ID");
+  add_detach_keys_option(cli, *sub, run->detach_keys);
+  add_sig_proxy_flag(*sub, run->sig_proxy);
   add_create_flags(cli, *sub, *flags);
-  cli.on_run(*sub, [&cli, flags, detach, sub] {
+  cli.on_run(*sub, [&cli, flags, run, sub] {
     finish_create_flags(*sub, *flags);
-    return run_container(cli.ctx, *flags, *detach);
+    return run_container(cli.ctx, *flags, *run);
   });
 }
 

@@ -7,6 +7,7 @@
 #include "cmd/app.h"
 #include "cmd/container_attach.h"
 #include "cmd/container_launch.h"
+#include "cmd/detach_keys.h"
 
 namespace ctr::cmd {
 namespace {
@@ -14,12 +15,17 @@ namespace {
 struct StartFlags {
   bool attach = false;
   bool interactive = false;
+  std::string detach_keys;
+  bool sig_proxy = true;
   std::vector<std::string> containers;
 };
 
 int start_containers(Context& ctx, const StartFlags& flags) {
   if (flags.attach && flags.containers.size() != 1)
     return fail(std::string("you cannot start and attach multiple containers at once"));
+  auto keys = detach_key_bytes(flags.detach_keys);
+  if (!keys) return fail(keys.error());
+  ForegroundOptions foreground{flags.interactive, *keys, flags.sig_proxy};
   auto store = ctx.store();
   if (!store) return fail(store.error());
   int status = 0;
@@ -31,7 +37,7 @@ int start_containers(Context& ctx, const StartFlags& flags) {
     }
     if (live_status(*record).state == "running") {
       if (!flags.attach) std::cout << text << std::endl;
-      if (flags.attach) return attach_foreground(*record, 0, flags.interactive);
+      if (flags.attach) return attach_foreground(*record, 0, foreground);
       continue;
     }
     auto created = launch_container(ctx, *record, !flags.attach);
@@ -44,7 +50,7 @@ int start_containers(Context& ctx, const StartFlags& flags) {
       status = created->exit_code ? created->exit_code : kExitError;
       continue;
     }
-    if (flags.attach) return attach_foreground(*record, created->pid, flags.interactive);
+    if (flags.attach) return attach_foreground(*record, created->pid, foreground);
     std::cout << text << std::endl;
   }
   return status;
@@ -57,6 +63,8 @@ void add_start(Cli& cli, CLI::App& parent) {
   auto flags = std::make_shared<StartFlags>();
   sub->add_flag("-a,--attach", flags->attach, "Attach to the container's output and return its exit status");
   sub->add_flag("-i,--interactive", flags->interactive, "Send STDIN to the container (with -a)");
+  add_detach_keys_option(cli, *sub, flags->detach_keys);
+  add_sig_proxy_flag(*sub, flags->sig_proxy);
   cli.value(*sub, "container", flags->containers, "Containers to start (name, ID or ID prefix)", Completer::containers)
       ->required();
   cli.on_run(*sub, [&cli, flags] { return start_containers(cli.ctx, *flags); });

@@ -1,48 +1,49 @@
-// ctr stop [-t N] CONTAINER...: the stop signal (the image's StopSignal,
-// else SIGTERM), then SIGKILL after N seconds (default 10), as podman.
-#include <signal.h>
-
+// ctr stop [-t N] [-a] CONTAINER...: the stop signal (--stop-signal, else
+// the image's StopSignal, else SIGTERM), then SIGKILL after N seconds
+// (--stop-timeout, default 10), as podman. A container that is not running
+// is left alone and still named in the output (exit 0), as podman does.
 #include <iostream>
 #include <memory>
 
 #include "cmd/app.h"
-#include "cmd/container_launch.h"
+#include "cmd/container_restart.h"
 
 namespace ctr::cmd {
 namespace {
 
 struct StopFlags {
   int time = -1;  // -1: the container's own stop timeout
+  bool all = false;
   std::vector<std::string> containers;
 };
 
-Status stop_one(const ContainerRecord& record, int timeout) {
-  std::string state = shim_state_dir(record.id);
-  TRY_ASSIGN(signal, parse_signal(record.stop_signal));
-  TRY_ASSIGN(sent, signal_container(record, signal));
-  if (!sent) return {};  // not running: nothing to do, as podman
-  TRY_ASSIGN(status, shim::wait_container(state, std::chrono::seconds(timeout)));
-  if (status.state != shim::ContainerState::running) return {};
-  TRY(signal_container(record, SIGKILL));
-  TRY_ASSIGN(after, shim::wait_container(state, std::chrono::seconds(30)));
-  if (after.state == shim::ContainerState::running)
-    return make_error("container " + record.name + " is still running 30 s after SIGKILL", ETIMEDOUT);
-  return {};
-}
-
 int run_stop(Context& ctx, const StopFlags& flags) {
+  if (flags.all == !flags.containers.empty())
+    return fail(std::string(flags.all ? "--all and containers cannot be used together"
+                                      : "stop requires at least one container (or --all)"));
   auto store = ctx.store();
   if (!store) return fail(store.error());
+  std::vector<std::pair<std::string, ContainerRecord>> targets;
   int status = 0;
-  for (const auto& text : flags.containers) {
-    auto record = find_record(**store, text);
-    if (!record) {
-      status = fail(record.error());
-      continue;
+  if (flags.all) {
+    auto records = list_records(**store);
+    if (!records) return fail(records.error());
+    for (auto& record : *records)
+      if (live_status(record).state == "running") targets.emplace_back(record.id, record);
+  } else {
+    for (const auto& text : flags.containers) {
+      auto record = find_record(**store, text);
+      if (!record) {
+        status = fail(record.error());
+        continue;
+      }
+      targets.emplace_back(text, std::move(*record));
     }
-    Status stopped = stop_one(*record, flags.time >= 0 ? flags.time : static_cast<int>(record->stop_timeout));
-    if (!stopped) {
-      status = fail(stopped.error().context("stop container " + record->name));
+  }
+  for (const auto& [text, record] : targets) {
+    unsigned timeout = flags.time >= 0 ? static_cast<unsigned>(flags.time) : record.stop_timeout;
+    if (auto stopped = stop_container(record, timeout); !stopped) {
+      status = fail(stopped.error().context("stop container " + record.name));
       continue;
     }
     std::cout << text << std::endl;
@@ -58,9 +59,9 @@ void add_stop(Cli& cli, CLI::App& parent) {
   cli.value(*sub, "-t,--time", flags->time, "Seconds to wait before killing the container (default 10)",
             Completer::none)
       ->check(CLI::NonNegativeNumber);
+  sub->add_flag("-a,--all", flags->all, "Stop all running containers");
   cli.value(*sub, "container", flags->containers, "Containers to stop (name, ID or ID prefix)",
-            Completer::running_containers)
-      ->required();
+            Completer::running_containers);
   cli.on_run(*sub, [&cli, flags] { return run_stop(cli.ctx, *flags); });
 }
 

@@ -275,6 +275,9 @@ Result<std::string> overlay_mount_options(const std::vector<std::string>& lowers
   }
   TRY(check(upper));
   TRY(check(work));
+  // userxattr for real root too: the layers carry user.overlay.opaque (the
+  // unpacker writes one format for every store), and overlay takes the
+  // option from root as well; trusted.* would need a second layer format.
   std::string options = "lowerdir=" + lowers + ",upperdir=" + upper + ",workdir=" + work + ",userxattr";
   // mount(2) copies at most one page of options.
   long page = ::sysconf(_SC_PAGESIZE);

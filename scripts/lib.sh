@@ -30,7 +30,7 @@ CTR_BUILD_SRC=$CTR_SRC_DIR
 BUILD_DIR=${BUILD_DIR:-$CTR_SRC_DIR/build}
 
 CTR_BUILD_DEPS=(build-essential cmake pkg-config libsystemd-dev nlohmann-json3-dev
-  libseccomp-dev libarchive-dev libssl-dev libcli11-dev libgtest-dev libgmock-dev googletest)
+  libseccomp-dev libarchive-dev libssl-dev libzstd-dev libcli11-dev libgtest-dev libgmock-dev googletest)
 CTR_RUNTIME_DEPS=(uidmap busybox-static file)
 CTR_TEST_DEPS=(crun runc podman conmon hyperfine time jq dbus-user-session systemd skopeo umoci debootstrap
   fuse-overlayfs tmux bash-completion zsh fish bsdutils)

@@ -11,8 +11,10 @@
 #   2. integration tests           ctest -L integration -LE needs-systemd
 #   3. tests that need systemd     ctest -L needs-systemd, inside a systemd user
 #                                  manager started for the test user
+#   4. tests that need root        ctest -L needs-root, as root (`sudo ctr run`)
 # As an ordinary user: the same, as yourself, without apt-get and with your
-# own systemd user bus (if any) for step 3.
+# own systemd user bus (if any) for step 3; step 4 is reported as not run
+# (NOT-ROOT), which CI=true counts as a failure (CI runs as root).
 #
 # Tests get CTR_FIXTURES, CTR_RUNTIME_BIN, CTR_BIN, CTR_SHIM_BIN, CTR_BUILD_DIR,
 # CTR_SOURCE_DIR and CI in their environment.
@@ -107,6 +109,35 @@ run_phase() {
   PHASES+=("$name|$junit|$rc")
 }
 
+# Root only: runs a command as root with the session environment (the
+# needs-root tests choose their own store and state directories).
+as_root_in_session() {
+  (cd / && env -i "${CTR_ENV[@]}" "$@")
+}
+
+# A phase that cannot run here: a JUnit file listing its tests as not run,
+# with the reason where check_not_run looks for it.
+# Arguments: phase name, REASON-ID, text, ctest arguments selecting the tests.
+phase_not_run() {
+  local name=$1 id=$2 text=$3
+  shift 3
+  local junit=$CTR_SESSION/results/$name.xml tests=() test
+  mapfile -t tests < <(in_session ctest --test-dir "$BUILD_DIR" -N "$@" "${EXTRA_CTEST_ARGS[@]}" 2>/dev/null |
+    sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')
+  log "Tests: $name (not run: $id)"
+  {
+    printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="%s"\n\ttests="%d"\n\tfailures="0"\n' \
+      "$name" "${#tests[@]}"
+    printf '\tdisabled="0"\n\tskipped="%d"\n\t>\n' "${#tests[@]}"
+    for test in "${tests[@]}"; do
+      printf '\t<testcase name="%s" classname="%s" time="0" status="notrun">\n' "$test" "$test"
+      printf '\t\t<system-out>%s: Skipped\n%s: %s\n</system-out>\n\t</testcase>\n' "${BASH_SOURCE[0]}" "$id" "$text"
+    done
+    printf '</testsuite>\n'
+  } >"$junit"
+  PHASES+=("$name|$junit|0")
+}
+
 count_tests() { # ctest label arguments...
   in_session ctest --test-dir "$BUILD_DIR" -N "$@" "${EXTRA_CTEST_ARGS[@]}" 2>/dev/null |
     sed -n 's/^Total Tests: \([0-9]*\)$/\1/p'
@@ -186,7 +217,7 @@ main() {
   note "CTR_RUNTIME_BIN=$(built_binary ctr-runtime)  CTR_FIXTURES=$CTR_FIXTURES"
 
   run_phase unit in_session -L '^unit$' --no-tests=error -j "$JOBS"
-  run_phase integration in_session_with_user_devices -L '^integration$' -LE '^needs-systemd$' -j "$JOBS"
+  run_phase integration in_session_with_user_devices -L '^integration$' -LE '^(needs-systemd|needs-root)$' -j "$JOBS"
 
   local n
   n=$(count_tests -L '^needs-systemd$')
@@ -201,6 +232,16 @@ main() {
       fi
     else
       run_phase needs-systemd in_session -L '^needs-systemd$' -j "$JOBS"
+    fi
+  fi
+
+  # ctr as root: one at a time, they are few and short.
+  n=$(count_tests -L '^needs-root$')
+  if [ "${n:-0}" -gt 0 ]; then
+    if is_root; then
+      run_phase needs-root as_root_in_session -L '^needs-root$'
+    else
+      phase_not_run needs-root NOT-ROOT "the tests of ctr as root need scripts/test.sh to run as root" -L '^needs-root$'
     fi
   fi
 

@@ -139,5 +139,8 @@ struct AttachResult {
 // Copies the container's output to the given fds and stdin to it until the
 // container exits, the detach keys are typed or the shim goes away.
 Result<AttachResult> attach(const std::string& state_dir, const AttachOptions& options);
+// The same over a connection the caller made already (`ctr exec` connects
+// before the session's process starts, so none of its output is missed).
+Result<AttachResult> attach(AttachConnection connection, const std::string& state_dir, const AttachOptions& options);
 
 }  // namespace ctr::shim

@@ -184,7 +184,11 @@ Result<AttachResult> attach(const std::string& state_dir, const AttachOptions& o
     }
     return std::move(connected).error().context("attach to `" + state_dir + "`");
   }
-  AttachConnection connection = std::move(*connected);
+  return attach(std::move(*connected), state_dir, options);
+}
+
+Result<AttachResult> attach(AttachConnection connection, const std::string& state_dir, const AttachOptions& options) {
+  AttachResult result;
   if (options.on_connected) TRY(options.on_connected());
   WinchWatch winch(options.terminal_fd >= 0);
   if (options.terminal_fd >= 0) TRY(send_window_size(connection, options.terminal_fd));

@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -81,11 +82,21 @@ Status enter_namespace(const StoreMaps& maps, int to_parent, int from_parent) {
   return {};
 }
 
+// Real root (empty maps): no user namespace, but the same private mount
+// namespace a rootless helper gets, so a mount made by the work (overlay
+// probe, container root file system) never lands in the host's table.
+// Private, not just new: on a shared / (systemd) it would propagate back.
+Status enter_mount_namespace() {
+  if (::unshare(CLONE_NEWNS) != 0) return sys_error("unshare mount namespace");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return sys_error("make the mount namespace private");
+  return {};
+}
+
 [[noreturn]] void child_main(const StoreMaps& maps, int to_parent, int from_parent,
                              const std::function<Status()>& work) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  Status status;
-  if (has_maps(maps)) status = enter_namespace(maps, to_parent, from_parent);
+  Status status = has_maps(maps) ? enter_namespace(maps, to_parent, from_parent) : enter_mount_namespace();
   if (status.ok()) {
     try {
       status = work();

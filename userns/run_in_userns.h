@@ -32,7 +32,8 @@ StoreMaps store_maps_from(uid_t uid, gid_t gid, const std::string& user, const s
 // Runs `work` in a forked child inside a new user + mount namespace with
 // `maps` (written through newuidmap/newgidmap, or directly for a single ID).
 // The child's Status (code and message) comes back through a pipe. With
-// empty maps (root), runs it in a forked child without a new user namespace.
+// empty maps (real root), runs it in a forked child in a new private mount
+// namespace only: root needs no user namespace to own every ID.
 // The caller must be single-threaded.
 Status run_in_userns(const StoreMaps& maps, const std::function<Status()>& work);
 

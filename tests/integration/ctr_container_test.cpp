@@ -23,106 +23,13 @@
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "tests/integration/ctr_cli.h"
+#include "tests/integration/ctr_container_fixture.h"
 #include "tests/integration/test_env.h"
 
 namespace ctr::itest {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_memfd(int fd) {
-  std::string data;
-  ::lseek(fd, 0, SEEK_SET);
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) data.append(buffer, static_cast<size_t>(n));
-  return data;
-}
-
-// Like run_command, but registered with the harness' orphan reaper (other
-// suites in this binary enable it), so it never reaps our own child.
-CommandOutput run_tracked(const std::vector<std::string>& argv, int timeout_s = 60) {
-  CommandOutput result;
-  UniqueFd out(::memfd_create("out", MFD_CLOEXEC)), err(::memfd_create("err", MFD_CLOEXEC));
-  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  SpawnOptions options;
-  options.stdin_fd = null_in.get();
-  options.stdout_fd = out.get();
-  options.stderr_fd = err.get();
-  Result<ChildProcess> child = make_error("not started");
-  {
-    auto lock = spawn_lock();
-    child = spawn_process(argv, options);
-    if (child) track_child(child->pid());
-  }
-  if (!child) {
-    result.err = child.error().message;
-    return result;
-  }
-  pid_t pid = child->pid();
-  auto status = child->wait(std::chrono::seconds(timeout_s));
-  untrack_child(pid);
-  if (!status) {
-    result.err = status.error().message;
-    return result;
-  }
-  result.code = status->shell_code();
-  result.out = read_memfd(out.get());
-  result.err = read_memfd(err.get());
-  return result;
-}
-
-class CtrContainerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (auto problem = environment_problem()) GTEST_SKIP() << *problem;
-    if (auto problem = multi_range_problem()) GTEST_SKIP() << *problem;
-    if (::access(ctr_binary().c_str(), X_OK) != 0) FAIL() << "CTR_BIN=" << ctr_binary() << " is not an executable";
-    if (busybox_rootfs().empty()) FAIL() << "no busybox fixture: " << fixture_error();
-    auto dir = TempDir::create("ctr-container-test-");
-    ASSERT_TRUE(dir.ok()) << dir.error().message;
-    dir_.emplace(std::move(dir).value());
-    root_ = dir_->path() + "/store";
-    std::string tarball = dir_->path() + "/rootfs.tar.gz";
-    auto made = run_tracked({"tar", "-C", busybox_rootfs(), "--exclude=./.complete", "-czf", tarball, "."});
-    ASSERT_EQ(made.code, 0) << made.describe();
-    auto imported = ctr({"import", tarball, "busybox"});
-    ASSERT_EQ(imported.code, 0) << imported.describe();
-  }
-  void TearDown() override {
-    if (!dir_) return;
-    auto ids = ctr({"ps", "-a", "-q", "--no-trunc"});
-    for (const auto& id : split(trim(ids.out), '\n'))
-      if (!id.empty()) (void)ctr({"rm", "-f", std::string(id)});
-    (void)run_tracked({ctr_binary(), "--root", root_, "unshare", "rm", "-rf", root_});
-  }
-
-  CommandOutput ctr(std::vector<std::string> args, int timeout_s = 60) {
-    std::vector<std::string> argv{ctr_binary(), "--root", root_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_tracked(argv, timeout_s);
-  }
-  std::string path(const std::string& name) const { return dir_->path() + "/" + name; }
-
-  // Polls `check` (a ctr query) every 50 ms until it holds or `timeout` passes.
-  bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = 20s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (check()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return check();
-  }
-  std::string state_of(const std::string& /*name*/) {
-    return std::string(trim(ctr({"ps", "-a", "--format", "{{.Names}} {{.State}}"}).out)) + "\n";
-  }
-  bool has_state(const std::string& name, const std::string& state) {
-    return state_of(name).find(name + " " + state + "\n") != std::string::npos;
-  }
-
-  std::optional<TempDir> dir_;
-  std::string root_;
-};
 
 // Issue 4's seed scenario: the launcher (a shell around `ctr run -d`) is
 // SIGKILLed with its whole process group right after ctr returns; the

@@ -51,7 +51,7 @@ TEST_F(CompleteTest, CommandNamesByPrefixWithDescriptions) {
 
 TEST_F(CompleteTest, NestedCommandsAndAliases) {
   EXPECT_EQ(values({"image", "l"}), (std::vector<std::string>{"load", "ls", "list"}));
-  EXPECT_EQ(values({"system", ""}), (std::vector<std::string>{"df", "info"}));
+  EXPECT_EQ(values({"system", ""}), (std::vector<std::string>{"df", "info", "prune"}));
   // Global flags before the command are skipped, with their values.
   EXPECT_EQ(values({"--root", "/x", "image", "p"}), (std::vector<std::string>{"prune"}));
 }

@@ -1,0 +1,165 @@
+#include "cmd/container_restart.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd/container_launch.h"
+#include "runtime/base/files.h"
+#include "runtime/base/strings.h"
+#include "shim/client.h"
+
+namespace ctr::cmd {
+namespace {
+
+constexpr const char* kStoppedByUserFile = "stopped-by-user";
+
+std::string marker_path(const ContainerRecord& record) {
+  return shim_state_dir(record.id) + "/" + kStoppedByUserFile;
+}
+
+// Waits for `pid` to exit (pidfd); true when it has.
+bool wait_pid_gone(pid_t pid, std::chrono::milliseconds timeout) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return true;
+  pollfd pfd{pidfd.get(), POLLIN, 0};
+  int n;
+  do n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  while (n < 0 && errno == EINTR);
+  return n > 0;
+}
+
+// The shim's command line for a restart in the current namespaces. Keep in
+// step with shim_options() in container_launch.cpp (which is private there).
+shim::ShimOptions relaunch_options(Context& ctx, const image::Store& store, const ContainerRecord& record) {
+  shim::ShimOptions o;
+  o.id = record.id;
+  o.bundle = container_dir(store, record.id);
+  o.state_dir = shim_state_dir(record.id);
+  o.runtime = helper_binary("ctr-runtime", "CTR_RUNTIME_BIN");
+  o.runtime_args = {"--root", oci_runtime_root()};
+  o.log_driver = record.log_driver == "json-file" ? shim::LogDriver::json_file
+                 : record.log_driver == "none"    ? shim::LogDriver::none
+                                                  : shim::LogDriver::k8s_file;
+  if (o.log_driver != shim::LogDriver::none) o.log_path = record.log_path;
+  o.log_max_size = record.log_max_size;
+  o.log_max_files = record.log_max_files;
+  o.terminal = record.tty;
+  o.stdin = record.stdin;
+  o.timeout = record.timeout;
+  o.start = true;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  o.exit_command = n > 0 ? std::string(self, static_cast<size_t>(n)) : "ctr";
+  o.exit_args = {"--root", store.root()};
+  if (!ctx.storage_driver.empty()) o.exit_args.insert(o.exit_args.end(), {"--storage-driver", ctx.storage_driver});
+  o.exit_args.insert(o.exit_args.end(), {"container", "cleanup", record.id});
+  return o;
+}
+
+// In the detached grandchild: the old shim is gone; start the new one.
+[[noreturn]] void relaunch_now(Context& ctx, const ContainerRecord& record, pid_t old_shim) {
+  if (!wait_pid_gone(old_shim, std::chrono::minutes(5))) ::_exit(1);
+  if (stopped_by_user(record)) ::_exit(0);  // `ctr stop` came while we waited
+  auto store = ctx.store();
+  if (!store) ::_exit(1);
+  std::string state = shim_state_dir(record.id);
+  if (!remove_tree(state) || !mkdir_p(state, 0700)) ::_exit(1);
+  std::vector<std::string> argv{helper_binary("ctr-shim", "CTR_SHIM_BIN")};
+  for (auto& arg : shim::shim_arguments(relaunch_options(ctx, **store, record))) argv.push_back(std::move(arg));
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  ::execv(cargv[0], cargv.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
+Result<RestartPolicy> parse_restart_policy(const std::string& text) {
+  RestartPolicy policy;
+  std::string name = text, count;
+  if (auto colon = text.find(':'); colon != std::string::npos) {
+    name = text.substr(0, colon);
+    count = text.substr(colon + 1);
+  }
+  if (name.empty() || name == "no" || name == "always" || name == "unless-stopped" || name == "on-failure") {
+    policy.name = name.empty() ? "no" : name;
+  } else {
+    return make_error("invalid restart policy `" + text + "`: use no, on-failure[:N], always or unless-stopped",
+                      EINVAL);
+  }
+  if (!count.empty() || text.find(':') != std::string::npos) {
+    if (policy.name != "on-failure")
+      return make_error("invalid restart policy `" + text + "`: only on-failure takes a retry count", EINVAL);
+    auto number = parse_u64(count);
+    if (!number || *number > 1000000)
+      return make_error("invalid restart policy `" + text + "`: the retry count must be a non-negative number",
+                        EINVAL);
+    policy.max_retries = static_cast<unsigned>(*number);
+  }
+  return policy;
+}
+
+bool policy_restarts(const ContainerRecord& record, int exit_code, bool by_user) {
+  if (record.rm || by_user) return false;
+  if (record.restart_policy == "always" || record.restart_policy == "unless-stopped") return true;
+  if (record.restart_policy != "on-failure" || exit_code == 0) return false;
+  return record.restart_max == 0 || record.restart_count < record.restart_max;
+}
+
+void mark_stopped_by_user(const ContainerRecord& record) {
+  std::string state = shim_state_dir(record.id);
+  if (path_exists(state)) (void)write_file_atomic(marker_path(record), "", 0600);
+}
+
+bool stopped_by_user(const ContainerRecord& record) {
+  return path_exists(marker_path(record));
+}
+
+Result<bool> stop_container(const ContainerRecord& record, unsigned timeout, const std::string& signal_text) {
+  std::string state = shim_state_dir(record.id);
+  TRY_ASSIGN(signal, parse_signal(signal_text.empty() ? record.stop_signal : signal_text));
+  mark_stopped_by_user(record);  // before the signal: the exit command must see it
+  TRY_ASSIGN(sent, signal_container(record, signal));
+  if (sent) {
+    TRY_ASSIGN(status, shim::wait_container(state, std::chrono::seconds(timeout)));
+    if (status.state == shim::ContainerState::running) {
+      TRY(signal_container(record, SIGKILL));
+      TRY_ASSIGN(after, shim::wait_container(state, std::chrono::seconds(30)));
+      if (after.state == shim::ContainerState::running)
+        return make_error("container " + record.name + " is still running 30 s after SIGKILL", ETIMEDOUT);
+    }
+  }
+  // Its exit command (unmount, restart policy) may still be running.
+  if (auto status = shim::read_container_status(state); status) (void)wait_shim_gone(*status, std::chrono::seconds(30));
+  return sent;
+}
+
+Status restart_container(Context& ctx, const ContainerRecord& record, unsigned timeout) {
+  TRY(stop_container(record, timeout));
+  TRY_ASSIGN(created, launch_container(ctx, record, true));
+  if (!created.ok()) return make_error(created.error, EINVAL);
+  return {};
+}
+
+Status relaunch_after_exit(Context& ctx, const ContainerRecord& record, pid_t old_shim) {
+  pid_t child = ::fork();
+  if (child < 0) return sys_error("fork");
+  if (child == 0) {
+    ::setsid();
+    pid_t grandchild = ::fork();
+    if (grandchild == 0) relaunch_now(ctx, record, old_shim);
+    ::_exit(grandchild < 0 ? 1 : 0);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return make_error("cannot start the restart process", ECHILD);
+  return {};
+}
+
+}  // namespace ctr::cmd
