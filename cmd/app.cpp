@@ -185,7 +185,10 @@ std::string describe_extras(const CLI::App& app, const CLI::ExtrasError& error) 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  auto cli = build_cli();
+  // Never freed: the process ends right after, and tearing the tree of ~100
+  // commands down costs as much as building it (ctr runs twice per
+  // container start: `run` and the shim's exit command).
+  Cli* cli = build_cli().release();
   CLI::App& app = cli->app;
   // `__complete` and `__man` take other commands' words: not for the parser.
   if (int code = 0; run_hidden_command(*cli, argc, argv, code)) return code;

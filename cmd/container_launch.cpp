@@ -40,32 +40,6 @@ bool executable(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0;
 }
 
-shim::ShimOptions shim_options(Context& ctx, const image::Store& store, const ContainerRecord& record, bool start) {
-  shim::ShimOptions o;
-  o.id = record.id;
-  o.bundle = container_dir(store, record.id);
-  o.state_dir = shim_state_dir(record.id);
-  o.runtime = helper_binary("ctr-runtime", "CTR_RUNTIME_BIN");
-  o.runtime_args = {"--root", oci_runtime_root()};
-  o.log_driver = record.log_driver == "json-file" ? shim::LogDriver::json_file
-                 : record.log_driver == "none"    ? shim::LogDriver::none
-                                                  : shim::LogDriver::k8s_file;
-  if (o.log_driver != shim::LogDriver::none) o.log_path = record.log_path;
-  o.log_max_size = record.log_max_size;
-  o.log_max_files = record.log_max_files;
-  o.terminal = record.tty;
-  o.stdin = record.stdin;
-  o.timeout = record.timeout;
-  o.start = start;
-  o.sync_fd = kSyncFd;
-  // The exit command runs in the container's namespaces when it ends:
-  // unmount, delete the runtime's state, and remove the container with --rm.
-  o.exit_command = self_exe();
-  o.exit_args = {"--root", store.root()};
-  if (!ctx.storage_driver.empty()) o.exit_args.insert(o.exit_args.end(), {"--storage-driver", ctx.storage_driver});
-  o.exit_args.insert(o.exit_args.end(), {"container", "cleanup", record.id});
-  return o;
-}
 
 // In the new user + mount namespace (real root: a new private mount
 // namespace only, see run_in_userns): mount the root file system, exec the shim.
@@ -112,6 +86,33 @@ Status kill_in_userns(pid_t pid, int signal) {
 }
 
 }  // namespace
+
+shim::ShimOptions shim_options(Context& ctx, const image::Store& store, const ContainerRecord& record, bool start) {
+  shim::ShimOptions o;
+  o.id = record.id;
+  o.bundle = container_dir(store, record.id);
+  o.state_dir = shim_state_dir(record.id);
+  o.runtime = helper_binary("ctr-runtime", "CTR_RUNTIME_BIN");
+  o.runtime_args = {"--root", oci_runtime_root()};
+  o.log_driver = record.log_driver == "json-file" ? shim::LogDriver::json_file
+                 : record.log_driver == "none"    ? shim::LogDriver::none
+                                                  : shim::LogDriver::k8s_file;
+  if (o.log_driver != shim::LogDriver::none) o.log_path = record.log_path;
+  o.log_max_size = record.log_max_size;
+  o.log_max_files = record.log_max_files;
+  o.terminal = record.tty;
+  o.stdin = record.stdin;
+  o.timeout = record.timeout;
+  o.start = start;
+  o.sync_fd = kSyncFd;
+  // The exit command runs in the container's namespaces when it ends:
+  // unmount, delete the runtime's state, and remove the container with --rm.
+  o.exit_command = self_exe();
+  o.exit_args = {"--root", store.root()};
+  if (!ctx.storage_driver.empty()) o.exit_args.insert(o.exit_args.end(), {"--storage-driver", ctx.storage_driver});
+  o.exit_args.insert(o.exit_args.end(), {"container", "cleanup", record.id});
+  return o;
+}
 
 std::string helper_binary(const std::string& name, const char* env_override) {
   if (const char* value = std::getenv(env_override); value && *value) return value;

@@ -32,6 +32,11 @@ namespace ctr::cmd {
 // shim/ and runtime/), else $PATH.
 std::string helper_binary(const std::string& name, const char* env_override);
 
+// The shim's command line for `record`: its bundle, state, runtime, log
+// settings, and `ctr container cleanup ID` as the exit command. With
+// `start` the shim starts the container too.
+shim::ShimOptions shim_options(Context& ctx, const image::Store& store, const ContainerRecord& record, bool start);
+
 // Starts the container's shim. With `start` the shim also starts the
 // container; without it the container is created and waits for
 // start_created() (so a client can attach first).

@@ -32,34 +32,6 @@ bool wait_pid_gone(pid_t pid, std::chrono::milliseconds timeout) {
   return n > 0;
 }
 
-// The shim's command line for a restart in the current namespaces. Keep in
-// step with shim_options() in container_launch.cpp (which is private there).
-shim::ShimOptions relaunch_options(Context& ctx, const image::Store& store, const ContainerRecord& record) {
-  shim::ShimOptions o;
-  o.id = record.id;
-  o.bundle = container_dir(store, record.id);
-  o.state_dir = shim_state_dir(record.id);
-  o.runtime = helper_binary("ctr-runtime", "CTR_RUNTIME_BIN");
-  o.runtime_args = {"--root", oci_runtime_root()};
-  o.log_driver = record.log_driver == "json-file" ? shim::LogDriver::json_file
-                 : record.log_driver == "none"    ? shim::LogDriver::none
-                                                  : shim::LogDriver::k8s_file;
-  if (o.log_driver != shim::LogDriver::none) o.log_path = record.log_path;
-  o.log_max_size = record.log_max_size;
-  o.log_max_files = record.log_max_files;
-  o.terminal = record.tty;
-  o.stdin = record.stdin;
-  o.timeout = record.timeout;
-  o.start = true;
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  o.exit_command = n > 0 ? std::string(self, static_cast<size_t>(n)) : "ctr";
-  o.exit_args = {"--root", store.root()};
-  if (!ctx.storage_driver.empty()) o.exit_args.insert(o.exit_args.end(), {"--storage-driver", ctx.storage_driver});
-  o.exit_args.insert(o.exit_args.end(), {"container", "cleanup", record.id});
-  return o;
-}
-
 // In the detached grandchild: the old shim is gone; start the new one.
 [[noreturn]] void relaunch_now(Context& ctx, const ContainerRecord& record, pid_t old_shim) {
   if (!wait_pid_gone(old_shim, std::chrono::minutes(5))) ::_exit(1);
@@ -69,7 +41,9 @@ shim::ShimOptions relaunch_options(Context& ctx, const image::Store& store, cons
   std::string state = shim_state_dir(record.id);
   if (!remove_tree(state) || !mkdir_p(state, 0700)) ::_exit(1);
   std::vector<std::string> argv{helper_binary("ctr-shim", "CTR_SHIM_BIN")};
-  for (auto& arg : shim::shim_arguments(relaunch_options(ctx, **store, record))) argv.push_back(std::move(arg));
+  shim::ShimOptions options = shim_options(ctx, **store, record, /*start=*/true);
+  options.sync_fd = -1;  // nobody waits for a create report: the old shim is gone
+  for (auto& arg : shim::shim_arguments(options)) argv.push_back(std::move(arg));
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);

@@ -35,12 +35,9 @@ Json graph_driver_data(const image::Store& store, const image::ImageRecord& imag
 int run_inspect(Context& ctx, const InspectFlags& flags) {
   auto store = ctx.store();
   if (!store) return fail(store.error());
-  std::optional<Template> tpl;
-  if (!flags.format.empty() && flags.format != "json") {
-    auto parsed = Template::parse(flags.format);
-    if (!parsed) return fail(parsed.error());
-    tpl = std::move(parsed).value();
-  }
+  auto format = parse_inspect_format(flags.format);
+  if (!format) return fail(format.error());
+  const std::optional<Template>& tpl = *format;
   Json array = Json::array();
   std::string lines;
   int status = 0;

@@ -40,12 +40,9 @@ int run_inspect(Context& ctx, const InspectFlags& flags) {
     return fail("invalid type \"" + flags.type + "\": must be \"container\", \"image\" or \"all\"");
   if (flags.latest && !flags.names.empty()) return fail(std::string("--latest and containers cannot be used together"));
   if (!flags.latest && flags.names.empty()) return fail(std::string("inspect requires at least one name or ID (or --latest)"));
-  std::optional<Template> tpl;
-  if (!flags.format.empty() && flags.format != "json") {
-    auto parsed = Template::parse(flags.format);
-    if (!parsed) return fail(parsed.error());
-    tpl = std::move(parsed).value();
-  }
+  auto format = parse_inspect_format(flags.format);
+  if (!format) return fail(format.error());
+  const std::optional<Template>& tpl = *format;
   auto store = ctx.store();
   if (!store) return fail(store.error());
   std::vector<std::string> names = flags.names;

@@ -170,6 +170,12 @@ std::string Template::header(const std::map<std::string, std::string>& headers) 
   return out;
 }
 
+Result<std::optional<Template>> parse_inspect_format(const std::string& format) {
+  if (format.empty() || format == "json") return std::optional<Template>();
+  TRY_ASSIGN(parsed, Template::parse(format));
+  return std::optional<Template>(std::move(parsed));
+}
+
 Result<std::string> render_rows(const std::string& format, const std::vector<Json>& rows,
                                 const std::vector<Column>& columns) {
   std::string spec = trim_copy(format);

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ class Template {
   bool table_ = false;
   std::vector<Piece> pieces_;
 };
+
+// An inspect command's --format: "" and "json" print the JSON array (no
+// template); anything else is a template, checked before any work is done.
+Result<std::optional<Template>> parse_inspect_format(const std::string& format);
 
 // Renders rows for a list command (images, ps...). `format` is "" / "table"
 // (default columns), "json", "table TEMPLATE" or "TEMPLATE".

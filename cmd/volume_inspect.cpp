@@ -37,12 +37,9 @@ int run_volume_inspect(Context& ctx, const InspectFlags& flags) {
   if (flags.all == !flags.names.empty()) return fail(std::string("provide one or more volume names or use --all"));
   auto store = ctx.store();
   if (!store) return fail(store.error());
-  std::optional<Template> tpl;
-  if (!flags.format.empty() && flags.format != "json") {
-    auto parsed = Template::parse(flags.format);
-    if (!parsed) return fail(parsed.error());
-    tpl = std::move(parsed).value();
-  }
+  auto format = parse_inspect_format(flags.format);
+  if (!format) return fail(format.error());
+  const std::optional<Template>& tpl = *format;
   std::vector<Volume> volumes;
   int status = 0;
   if (flags.all) {

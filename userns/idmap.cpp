@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
@@ -65,12 +66,19 @@ std::string helper_hint(IdKind kind, const std::string& helper) {
          " is setuid root or has file capabilities (setcap cap_set" + (uid ? "uid" : "gid") + "+ep " + helper + ")";
 }
 
-Status write_with_helper(pid_t pid, IdKind kind, const IdMap& map) {
+// A newuidmap/newgidmap run in flight: started, not yet waited for.
+struct HelperRun {
+  std::string helper, command;
+  IdKind kind;
+  ChildProcess child;
+  UniqueFd output;  // its stdout + stderr
+};
+
+Result<HelperRun> start_helper(pid_t pid, IdKind kind, const IdMap& map) {
   const char* name = kind == IdKind::uid ? "newuidmap" : "newgidmap";
   std::string helper = find_helper(name);
   if (helper.empty())
     return make_error(std::string(name) + " not found: install the uidmap package (apt-get install uidmap)", ENOENT);
-
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
   UniqueFd output_read(fds[0]), output_write(fds[1]);
@@ -78,17 +86,37 @@ Status write_with_helper(pid_t pid, IdKind kind, const IdMap& map) {
   options.stdout_fd = output_write.get();
   options.stderr_fd = output_write.get();
   auto argv = id_map_helper_argv(helper, pid, map);
-  std::string command = join(argv, " ");
   TRY_ASSIGN(child, spawn_process(argv, options));
-  output_write.reset();  // so the read below ends when the helper exits
-  auto output = read_fd(output_read.get());
-  TRY_ASSIGN(status, child.wait(std::chrono::seconds(30)));
-  if (!status.timed_out && status.signal == 0 && status.code == 0) return {};
+  // output_write closes on return, so reading the output ends when the helper exits.
+  return HelperRun{helper, join(argv, " "), kind, std::move(child), std::move(output_read)};
+}
 
+Status finish_helper(HelperRun& run) {
+  auto output = read_fd(run.output.get());
+  TRY_ASSIGN(status, run.child.wait(std::chrono::seconds(30)));
+  if (!status.timed_out && status.signal == 0 && status.code == 0) return {};
   std::string text = output ? std::string(trim(*output)) : std::string();
-  return make_error(
-      "`" + command + "` " + status.describe() + (text.empty() ? "" : ": " + text) + "; " + helper_hint(kind, helper),
-      EPERM);
+  return make_error("`" + run.command + "` " + status.describe() + (text.empty() ? "" : ": " + text) + "; " +
+                        helper_hint(run.kind, run.helper),
+                    EPERM);
+}
+
+std::string map_context(pid_t pid, IdKind kind) {
+  return std::string("write ") + (kind == IdKind::uid ? "uid map" : "gid map") + " of process " + std::to_string(pid);
+}
+
+// Validates the map; writes it directly when the kernel lets us (true), else
+// leaves it to a helper (false).
+Result<bool> write_map_if_direct(pid_t pid, IdKind kind, const IdMap& map, bool deny_setgroups) {
+  TRY(validate_id_map(map, kind == IdKind::uid ? "uid map" : "gid map"));
+  if (kind == IdKind::gid && deny_setgroups) {
+    // Must precede the gid map: the kernel refuses "deny" once a map exists.
+    TRY_CTX(write_file("/proc/" + std::to_string(pid) + "/setgroups", "deny"), map_context(pid, kind));
+  }
+  uint32_t own_id = kind == IdKind::uid ? ::geteuid() : ::getegid();
+  if (!can_write_map_directly(map, own_id, !running_rootless())) return false;
+  TRY_CTX(write_directly(pid, kind, map, deny_setgroups), map_context(pid, kind));
+  return true;
 }
 
 }  // namespace
@@ -143,19 +171,35 @@ std::vector<std::string> id_map_helper_argv(const std::string& helper, pid_t pid
 }
 
 Status write_id_map(pid_t pid, IdKind kind, const IdMap& map, bool deny_setgroups) {
-  const char* what = kind == IdKind::uid ? "uid map" : "gid map";
-  TRY(validate_id_map(map, what));
-  std::string context = std::string("write ") + what + " of process " + std::to_string(pid);
-  if (kind == IdKind::gid && deny_setgroups) {
-    // Must precede the gid map: the kernel refuses "deny" once a map exists.
-    TRY_CTX(write_file("/proc/" + std::to_string(pid) + "/setgroups", "deny"), context);
+  TRY_ASSIGN(direct, write_map_if_direct(pid, kind, map, deny_setgroups));
+  if (direct) return {};
+  TRY_ASSIGN(run, start_helper(pid, kind, map));
+  TRY_CTX(finish_helper(run), map_context(pid, kind));
+  return {};
+}
+
+Status write_id_maps(pid_t pid, const IdMap& uid_map, const IdMap& gid_map, bool deny_setgroups) {
+  TRY_ASSIGN(uid_direct, write_map_if_direct(pid, IdKind::uid, uid_map, false));
+  TRY_ASSIGN(gid_direct, write_map_if_direct(pid, IdKind::gid, gid_map, deny_setgroups));
+  std::optional<HelperRun> uid_run, gid_run;
+  // Both helpers at once: they are independent, and each is a setuid exec
+  // on the path of every container start.
+  if (!uid_direct) {
+    TRY_ASSIGN(run, start_helper(pid, IdKind::uid, uid_map));
+    uid_run.emplace(std::move(run));
   }
-  uint32_t own_id = kind == IdKind::uid ? ::geteuid() : ::getegid();
-  if (can_write_map_directly(map, own_id, !running_rootless())) {
-    TRY_CTX(write_directly(pid, kind, map, deny_setgroups), context);
-    return {};
+  if (!gid_direct) {
+    auto run = start_helper(pid, IdKind::gid, gid_map);
+    if (!run) {
+      if (uid_run) (void)finish_helper(*uid_run);
+      return std::move(run).error().context(map_context(pid, IdKind::gid));
+    }
+    gid_run.emplace(std::move(run).value());
   }
-  TRY_CTX(write_with_helper(pid, kind, map), context);
+  Status uid_done = uid_run ? finish_helper(*uid_run) : Status{};
+  Status gid_done = gid_run ? finish_helper(*gid_run) : Status{};
+  TRY_CTX(uid_done, map_context(pid, IdKind::uid));
+  TRY_CTX(gid_done, map_context(pid, IdKind::gid));
   return {};
 }
 

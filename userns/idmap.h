@@ -40,6 +40,9 @@ std::vector<std::string> id_map_helper_argv(const std::string& helper, pid_t pid
 // when `deny_setgroups`); anything else goes through newuidmap/newgidmap,
 // with a message that says what to install or configure when it fails.
 Status write_id_map(pid_t pid, IdKind kind, const IdMap& map, bool deny_setgroups);
+// Both maps of PID, as write_id_map does each; the two helpers run at the
+// same time.
+Status write_id_maps(pid_t pid, const IdMap& uid_map, const IdMap& gid_map, bool deny_setgroups);
 
 // True when this process is not root in the initial user namespace, i.e.
 // it must behave rootless (no mknod, sysfs only with its own netns, ...).

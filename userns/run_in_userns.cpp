@@ -113,9 +113,7 @@ Status enter_mount_namespace() {
 Status write_maps(pid_t pid, const StoreMaps& maps) {
   // setgroups must be denied for a map written without newgidmap (single
   // ID); with the helper it stays allowed, as the container may need it.
-  TRY(write_id_map(pid, IdKind::uid, maps.uid, false));
-  TRY(write_id_map(pid, IdKind::gid, maps.gid, maps.single_id));
-  return {};
+  return write_id_maps(pid, maps.uid, maps.gid, maps.single_id);
 }
 
 Error describe_death(ChildProcess& process) {

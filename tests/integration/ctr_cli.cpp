@@ -11,7 +11,6 @@
 #include "runtime/base/unique_fd.h"
 
 namespace ctr::itest {
-namespace {
 
 std::string read_memfd(int fd) {
   std::string data;
@@ -21,8 +20,6 @@ std::string read_memfd(int fd) {
   while ((n = ::read(fd, buffer, sizeof buffer)) > 0) data.append(buffer, static_cast<size_t>(n));
   return data;
 }
-
-}  // namespace
 
 std::string CommandOutput::describe() const {
   return "exit " + std::to_string(code) + "\nstdout: " + out + "\nstderr: " + err;

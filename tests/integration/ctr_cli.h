@@ -22,6 +22,8 @@ CommandOutput run_command(const std::vector<std::string>& argv, std::optional<st
 CommandOutput run_shell(const std::string& script, int timeout_s = 120);
 // 'text' for /bin/sh.
 std::string shell_quote(const std::string& text);
+// All of a memfd's content, read from offset 0 (a child's captured output).
+std::string read_memfd(int fd);
 // $CTR_BIN, else the build's cmd/ctr.
 std::string ctr_binary();
 bool have_tool(const std::string& tool);

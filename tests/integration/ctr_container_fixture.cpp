@@ -11,18 +11,6 @@
 #include "tests/integration/test_env.h"
 
 namespace ctr::itest {
-namespace {
-
-std::string read_memfd(int fd) {
-  std::string data;
-  ::lseek(fd, 0, SEEK_SET);
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) data.append(buffer, static_cast<size_t>(n));
-  return data;
-}
-
-}  // namespace
 
 CommandOutput run_tracked(const std::vector<std::string>& argv, int timeout_s) {
   CommandOutput result;
