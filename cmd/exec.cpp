@@ -274,6 +274,7 @@ int exec_container(Context& ctx, const ExecFlags& flags) {
   auto report = read_report(sync->get());
   if (!report) return fail(report.error());
   if (!report->ok()) return report_failure(*report, session_dir);
+  std::cout << exec_id << std::endl;  // as podman: the exec session's ID
   return 0;
 }
 
@@ -287,7 +288,7 @@ void add_exec(Cli& cli, CLI::App& parent) {
   sub->fallthrough(false);
   sub->add_flag("-i,--interactive", flags->interactive, "Keep STDIN open and send it to the process");
   sub->add_flag("-t,--tty", flags->tty, "Allocate a pseudo-TTY");
-  sub->add_flag("-d,--detach", flags->detach, "Run the process in the background");
+  sub->add_flag("-d,--detach", flags->detach, "Run the process in the background and print the exec session ID");
   cli.value(*sub, "-e,--env", flags->env, "Set environment variables (KEY=VALUE, or KEY to pass ctr's value)",
             Completer::none)
       ->allow_extra_args(false);

@@ -122,7 +122,7 @@ TEST_F(CtrExecTest, ExecRunsWithTheContainersEnvAndTheGivenFlags) {
 
   auto detached = ctr({"exec", "-d", "box", "sh", "-c", "echo done > /tmp/marker"});
   EXPECT_EQ(detached.code, 0) << detached.describe();
-  EXPECT_EQ(detached.out, "");
+  EXPECT_TRUE(std::regex_match(detached.out, std::regex("[0-9a-f]{64}\n"))) << detached.out;  // the session ID
   EXPECT_TRUE(eventually([&] { return ctr({"exec", "box", "cat", "/tmp/marker"}).out == "done\n"; }, 10s));
 
   std::string id = id_of("box");
