@@ -8,6 +8,7 @@
 #include "cmd/app.h"
 #include "cmd/container_launch.h"
 #include "cmd/container_restart.h"
+#include "cmd/container_targets.h"
 
 namespace ctr::cmd {
 namespace {
@@ -39,22 +40,11 @@ int run_kill(Context& ctx, const KillFlags& flags) {
   auto store = ctx.store();
   if (!store) return fail(store.error());
   int status = 0;
-  if (flags.all) {
-    auto records = list_records(**store);
-    if (!records) return fail(records.error());
-    for (const auto& record : *records)
-      if (live_status(record).state == "running")
-        if (int code = kill_one(record, record.id, *signal); code) status = code;
-    return status;
-  }
-  for (const auto& text : flags.containers) {
-    auto record = find_record(**store, text);
-    if (!record) {
-      status = fail(record.error());
-      continue;
-    }
-    if (int code = kill_one(*record, text, *signal); code) status = code;
-  }
+  auto targets = select_containers(**store, "kill", flags.containers, flags.all,
+                                   [](const ContainerRecord& r) { return live_status(r).state == "running"; }, status);
+  if (!targets) return fail(targets.error());
+  for (const auto& [text, record] : *targets)
+    if (int code = kill_one(record, text, *signal); code) status = code;
   return status;
 }
 

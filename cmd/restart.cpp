@@ -7,6 +7,7 @@
 
 #include "cmd/app.h"
 #include "cmd/container_restart.h"
+#include "cmd/container_targets.h"
 
 namespace ctr::cmd {
 namespace {
@@ -18,29 +19,14 @@ struct RestartFlags {
 };
 
 int run_restart(Context& ctx, const RestartFlags& flags) {
-  if (flags.all == !flags.containers.empty())
-    return fail(std::string(flags.all ? "--all and containers cannot be used together"
-                                      : "restart requires at least one container (or --all)"));
   auto store = ctx.store();
   if (!store) return fail(store.error());
-  std::vector<std::pair<std::string, ContainerRecord>> targets;
   int status = 0;
-  if (flags.all) {
-    auto records = list_records(**store);
-    if (!records) return fail(records.error());
-    for (auto& record : *records)
-      if (!flags.running || live_status(record).state == "running") targets.emplace_back(record.id, record);
-  } else {
-    for (const auto& text : flags.containers) {
-      auto record = find_record(**store, text);
-      if (!record) {
-        status = fail(record.error());
-        continue;
-      }
-      targets.emplace_back(text, std::move(*record));
-    }
-  }
-  for (const auto& [text, record] : targets) {
+  auto targets = select_containers(**store, "restart", flags.containers, flags.all,
+                                   [&](const ContainerRecord& r) { return !flags.running || live_status(r).state == "running"; },
+                                   status);
+  if (!targets) return fail(targets.error());
+  for (const auto& [text, record] : *targets) {
     unsigned timeout = flags.time >= 0 ? static_cast<unsigned>(flags.time) : record.stop_timeout;
     if (auto restarted = restart_container(ctx, record, timeout); !restarted) {
       status = fail(restarted.error().context("restart container " + record.name));
