@@ -244,8 +244,9 @@ Result<bool> signal_container(const ContainerRecord& record, int signal) {
   // have the runtime's binary or state).
   Status sent = runtime_in_container(status->shim_pid, {"kill", record.id, std::to_string(signal)});
   if (sent) return true;
-  // It may have ended between the status read and the signal.
-  auto again = shim::read_container_status(shim_state_dir(record.id));
+  // It may have ended between the status read and the signal; its shim
+  // records the exit a moment after the runtime stops seeing the process.
+  auto again = shim::wait_container(shim_state_dir(record.id), std::chrono::seconds(2));
   if (again && again->state != shim::ContainerState::running) return false;
   return std::move(sent).error();
 }

@@ -102,7 +102,8 @@ Result<bool> stop_container(const ContainerRecord& record, unsigned timeout, con
   if (sent) {
     TRY_ASSIGN(status, shim::wait_container(state, std::chrono::seconds(timeout)));
     if (status.state == shim::ContainerState::running) {
-      TRY(signal_container(record, SIGKILL));
+      // A second SIGKILL could race the first one's exit.
+      if (signal != SIGKILL) TRY(signal_container(record, SIGKILL));
       TRY_ASSIGN(after, shim::wait_container(state, std::chrono::seconds(30)));
       if (after.state == shim::ContainerState::running)
         return make_error("container " + record.name + " is still running 30 s after SIGKILL", ETIMEDOUT);
