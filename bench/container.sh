@@ -15,7 +15,11 @@
 #   bench/container.sh          (as root, after scripts/setup.sh)
 #
 # Settings: CTR_BIN (default PREFIX/bin/ctr, else the build's), RUNS (30),
-# WARMUP (3), CONTAINERS (100), OUT (hyperfine JSON prefix).
+# WARMUP (3), CONTAINERS (100), OUT (hyperfine JSON prefix), CTR_BASE_BIN
+# (optional: a second ctr, e.g. an older build, timed in the same hyperfine
+# run as "ctr base run" for an A/B of a change; it gets its own store).
+# hyperfine's User/System columns count only the processes it waits for:
+# ctr's detached shim, the runtime and the exit command are not in them.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -31,6 +35,8 @@ if [ -z "${CTR_BIN:-}" ]; then
 fi
 [ -n "$CTR_BIN" ] && [ -x "$CTR_BIN" ] || die "no ctr binary (run scripts/setup.sh, or set CTR_BIN)"
 CTR_BIN=$(realpath "$CTR_BIN")
+CTR_BASE_BIN=${CTR_BASE_BIN:+$(realpath "$CTR_BASE_BIN")}
+[ -z "$CTR_BASE_BIN" ] || [ -x "$CTR_BASE_BIN" ] || die "CTR_BASE_BIN=$CTR_BASE_BIN is not executable"
 for tool in hyperfine jq podman crun conmon; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh installs it)"
 done
@@ -57,13 +63,19 @@ ctr_ import -q "$B/busybox.tar" busybox >/dev/null
 podman import -q "$B/busybox.tar" busybox >/dev/null
 # Both work (and podman starts its pause process) before anything is timed.
 [ "$(ctr_ run --rm busybox echo ok)" = ok ] || { echo "ctr run failed" >&2; exit 1; }
+base_cmd=()
+if [ -n "$CTR_BASE_BIN" ]; then
+  "$CTR_BASE_BIN" --root "$B/ctr-base" import -q "$B/busybox.tar" busybox >/dev/null
+  [ "$("$CTR_BASE_BIN" --root "$B/ctr-base" run --rm busybox echo ok)" = ok ] || { echo "base ctr run failed" >&2; exit 1; }
+  base_cmd=(-n "ctr base run" "$CTR_BASE_BIN --root $B/ctr-base run --rm busybox true")
+fi
 [ "$(podman run --rm --network=none busybox echo ok)" = ok ] || { echo "podman run failed" >&2; exit 1; }
 
 echo
 echo "== run --rm busybox true"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT-run.json" \
   -n "ctr run" "$CTR_BIN --root $B/ctr run --rm busybox true" \
-  -n "podman run" "podman run --rm --network=none busybox true"
+  -n "podman run" "podman run --rm --network=none busybox true" "${base_cmd[@]}"
 
 echo
 echo "== peak RSS of run --rm busybox true (KiB)"
@@ -103,7 +115,7 @@ unshare --mount -- bash -c '
   exec "$@"' bash "$base" "$CTR_TEST_USER" \
   setpriv --reuid="$CTR_TEST_USER" --regid="$(id -g "$CTR_TEST_USER")" --init-groups -- env -i \
   PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin B="$base" CTR_BIN="$CTR_BIN" RUNS="$RUNS" WARMUP="$WARMUP" \
-  CONTAINERS="$CONTAINERS" OUT="$OUT" FIXTURE="$CTR_FIXTURES/busybox-rootfs" bash -c "$inner" ||
+  CONTAINERS="$CONTAINERS" OUT="$OUT" FIXTURE="$CTR_FIXTURES/busybox-rootfs" CTR_BASE_BIN="$CTR_BASE_BIN" bash -c "$inner" ||
   { rmdir "$base" 2>/dev/null; die "the benchmark failed"; }
 rmdir "$base" 2>/dev/null || true
 
@@ -115,4 +127,8 @@ ctr_rss=$(awk '$1 == "ctr" {print $2}' "$OUT-rss.txt") podman_rss=$(awk '$1 == "
 note "$(awk -v c="$ctr_run" -v p="$podman_run" 'BEGIN { printf "run --rm: ctr %.1f ms, podman %.1f ms: %.1fx (target >= 7x)", c, p, p / c }')"
 note "$(awk -v c="$ctr_ps" -v p="$podman_ps" -v n="$CONTAINERS" 'BEGIN { printf "ps -a (%d containers): ctr %.1f ms, podman %.1f ms: %.1fx (target >= 5x)", n, c, p, p / c }')"
 note "$(awk -v c="$ctr_rss" -v p="$podman_rss" 'BEGIN { printf "peak RSS: ctr %d KiB, podman %d KiB: %.1fx smaller (target >= 4x)", c, p, p / c }')"
+if [ -n "$CTR_BASE_BIN" ]; then
+  base_run=$(mean run "ctr base run")
+  note "$(awk -v c="$ctr_run" -v b="$base_run" 'BEGIN { printf "A/B: ctr %.1f ms, base %.1f ms: %+.1f%%", c, b, (c - b) * 100 / b }')"
+fi
 note "hyperfine JSON: $OUT-run.json, $OUT-ps.json"

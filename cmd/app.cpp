@@ -117,6 +117,12 @@ std::unique_ptr<Cli> build_cli() {
              Completer::fixed, {"overlay", "fuse-overlayfs", "vfs"})
       ->check(CLI::IsMember({"overlay", "fuse-overlayfs", "vfs"}));
 
+  cli->value(app, "--cgroup-manager", cli->ctx.cgroup_manager,
+             "Cgroup manager for new containers: systemd, cgroupfs or none (default: systemd with a user bus, "
+             "else cgroupfs where our cgroup is delegated, else none)",
+             Completer::fixed, {"systemd", "cgroupfs", "none"})
+      ->check(CLI::IsMember({"systemd", "cgroupfs", "none"}));
+
   add_images(*cli, app, "images");
   add_import(*cli, app);
   add_info(*cli, app);

@@ -29,6 +29,7 @@ class Context {
   std::string log_level = "warn";
   std::string storage_driver;  // --storage-driver; "" = $CTR_STORAGE_DRIVER, storage.conf, or automatic
   std::string runroot;         // --runroot; exported as $CTR_RUNROOT (see runtime_state_root)
+  std::string cgroup_manager;  // --cgroup-manager; "" = automatic (cmd/cgroup_flags.h)
   int exit_code = 0;
 
   // The store root that commands use (no I/O).
@@ -117,6 +118,8 @@ void add_rename(Cli& cli, CLI::App& parent);
 void add_restart(Cli& cli, CLI::App& parent);
 void add_container_prune(Cli& cli, CLI::App& parent);  // `ctr container prune`
 void add_system_prune(Cli& cli, CLI::App& parent);     // `ctr system prune`
+// `ctr generate systemd` (generate_systemd.cpp), registered with the container commands.
+void add_generate_commands(Cli& cli, CLI::App& app);
 
 // IDs of the images that containers were created from (removing them needs
 // -f). An unreadable container record is warned about and counts as none.

@@ -16,6 +16,7 @@
 #include "image/container_layers.h"
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
+#include "runtime/in_process.h"
 
 namespace ctr::cmd {
 namespace {
@@ -39,18 +40,32 @@ Result<bool> restart_by_policy(Context& ctx, image::Store& store, const Containe
   return true;
 }
 
-Status cleanup(Context& ctx, const std::string& id) {
-  TRY_ASSIGN(store, ctx.store());
-  auto record = find_record(*store, id);
-  if (!record) return record.error().code == ENOENT ? Status{} : Status(std::move(record).error());
+// `ctr-runtime delete --force ID`; in this process when the container has
+// simply stopped (the usual case here: the shim saw it exit), which saves
+// an exec on every container's exit path.
+Status delete_runtime_state(const std::string& id) {
+  if (runtime_is_ours()) {
+    // An error here goes to the runtime itself, whose exit status was never
+    // this command's business (below).
+    auto deleted = delete_stopped_in_process(oci_runtime_root(), id);
+    if (deleted && *deleted) return {};
+  }
   // Not ctx.maps(): in here we are root of the store's namespace already.
   SpawnOptions quiet;
   TRY_ASSIGN(null_fd, open_fd("/dev/null", O_RDWR));
   quiet.stdin_fd = quiet.stdout_fd = null_fd.get();
-  auto deleted = run_process(
-      {helper_binary("ctr-runtime", "CTR_RUNTIME_BIN"), "--root", oci_runtime_root(), "delete", "--force", record->id},
-      quiet, std::chrono::seconds(60));
+  auto deleted = run_process({helper_binary("ctr-runtime", "CTR_RUNTIME_BIN"), "--root", oci_runtime_root(), "delete",
+                              "--force", id},
+                             quiet, std::chrono::seconds(60));
   if (!deleted) return std::move(deleted).error();
+  return {};
+}
+
+Status cleanup(Context& ctx, const std::string& id) {
+  TRY_ASSIGN(store, ctx.store());
+  auto record = find_record(*store, id);
+  if (!record) return record.error().code == ENOENT ? Status{} : Status(std::move(record).error());
+  TRY(delete_runtime_state(record->id));
   auto restarted = restart_by_policy(ctx, *store, *record);
   if (!restarted) return std::move(restarted).error();
   if (*restarted) return {};

@@ -11,6 +11,7 @@ void add_container_commands(Cli& cli, CLI::App& app) {
   add_cp(cli, app);
   add_export(cli, app);
   add_volume_commands(cli, app);
+  add_generate_commands(cli, app);
   add_inspect(cli, app);
   add_rename(cli, app);
   add_restart(cli, app);

@@ -1,17 +1,23 @@
 #include "cmd/container_create.h"
 
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "cmd/container_launch.h"
 #include "cmd/container_restart.h"
 #include "cmd/create_options.h"
+#include "cmd/sdnotify.h"
+#include "cmd/systemd_unit.h"
 #include "cmd/volume_store.h"
 #include "image/container_layers.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "runtime/capabilities.h"
+#include "userns/keep_id.h"
 
 namespace ctr::cmd {
 namespace {
@@ -42,15 +48,94 @@ Status apply_log_opts(const CreateFlags& flags, ContainerRecord& record) {
 
 Result<std::map<std::string, std::string>> user_labels(const CreateFlags& flags);
 
+std::string own_user_name() {
+  const passwd* entry = ::getpwuid(::getuid());
+  return entry && entry->pw_name ? entry->pw_name : "user" + std::to_string(::getuid());
+}
+
+// podman's keep-id: your user and group in the container's /etc/passwd and
+// /etc/group when the image lacks them. Written into the upper dir (owned by
+// you = the store's root, so the shifted view shows root's files).
+Status add_keep_id_user(image::Store& store, const image::ImageRecord& image, const std::string& id,
+                        const ProcessFlags::KeepId& keep) {
+  std::string upper = image::container_paths(store, id).upper;
+  std::string name = own_user_name();
+  std::string passwd = passwd_with_user(read_image_file(store, image, "/etc/passwd"), name, keep.uid, keep.gid, "/");
+  std::string group = group_with_group(read_image_file(store, image, "/etc/group"), name, keep.gid);
+  if (passwd.empty() && group.empty()) return {};
+  if (::mkdir((upper + "/etc").c_str(), 0755) != 0 && errno != EEXIST)
+    return sys_error("--userns keep-id: create `" + upper + "/etc`");
+  if (!passwd.empty()) TRY_CTX(write_file_atomic(upper + "/etc/passwd", passwd, 0644), "--userns keep-id");
+  if (!group.empty()) TRY_CTX(write_file_atomic(upper + "/etc/group", group, 0644), "--userns keep-id");
+  return {};
+}
+
+// The U volume option chowns to the process user as the store's namespace
+// numbers it; with keep-id the container's own namespace numbers it, so
+// translate through the keep-id maps first.
+Result<std::string> user_in_store_ids(const std::string& spec_text, const ProcessFlags::KeepId& keep) {
+  try {
+    auto spec = nlohmann::json::parse(spec_text);
+    auto& user = spec.at("process").at("user");
+    auto uid = userns::map_to_outside(keep.uid_map, user.value("uid", 0u));
+    auto gid = userns::map_to_outside(keep.gid_map, user.value("gid", 0u));
+    if (!uid || !gid)
+      return make_error("the U volume option: the container's user is not mapped (--userns keep-id)", EINVAL);
+    user["uid"] = *uid, user["gid"] = *gid;
+    return spec.dump();
+  } catch (const std::exception& error) {
+    return make_error(std::string("the U volume option: cannot read the container's user: ") + error.what(), EINVAL);
+  }
+}
+
+// keep-id needs subordinate IDs (the container still has a root and the
+// image's other owners) and fuse-overlayfs (the only driver that can show
+// the layers shifted: the kernel refuses to idmap an overlay mount, EINVAL
+// from mount_setattr on Linux 6.18, and a vfs copy is not shifted).
+Result<ProcessFlags::KeepId> prepare_keep_id(Context& ctx, const userns::KeepId& keep, image::DriverChoice& driver) {
+  TRY_ASSIGN(maps, ctx.maps());
+  if (maps->uid.empty()) return make_error("--userns keep-id is only for rootless use (ctr runs as root here)", EINVAL);
+  if (maps->single_id)
+    return make_error("--userns keep-id needs subordinate IDs for the container's root and the image's other users, "
+                      "and you have none: add ranges to /etc/subuid and /etc/subgid (usermod --add-subuids "
+                      "100000-165535 --add-subgids 100000-165535 " + own_user_name() + ")",
+                      EINVAL);
+  ProcessFlags::KeepId out;
+  out.uid = keep.uid, out.gid = keep.gid;
+  TRY_ASSIGN(uid_map, userns::keep_id_store_map(keep.uid, userns::map_size(maps->uid), "uid"));
+  TRY_ASSIGN(gid_map, userns::keep_id_store_map(keep.gid, userns::map_size(maps->gid), "gid"));
+  out.uid_map = std::move(uid_map), out.gid_map = std::move(gid_map);
+  if (driver.driver == image::Driver::fuse_overlayfs) return out;
+  std::string why = "--userns keep-id needs the fuse-overlayfs storage driver (it shows the image's files with "
+                    "their owners shifted; the kernel cannot idmap overlay mounts and vfs copies are not shifted)";
+  if (driver.overridden)
+    return make_error(why + ", but this container would use " + image::driver_name(driver.driver) + " (" +
+                          driver.reason + "): use --storage-driver fuse-overlayfs",
+                      EINVAL);
+  image::DriverProbe probe;
+  image::probe_fuse_overlayfs(probe);
+  if (!probe.fuse_overlayfs) return make_error(why + ", which cannot be used here: " + probe.fuse_error, ENODEV);
+  driver.driver = image::Driver::fuse_overlayfs;
+  return out;
+}
+
 // Under the store lock: storage, config.json, ctr.json (last: a container
 // without it is not shown, so a crash in between leaves nothing visible).
 Status make_container(image::Store& store, const image::ImageRecord& image, const CreateFlags& flags,
-                      image::Driver driver, bool single_id, ContainerRecord& record) {
-  TRY(image::create_container_layer(store, record.id, image, driver, flags.image));
+                      image::Driver driver, bool single_id, ContainerRecord& record,
+                      const std::optional<ProcessFlags::KeepId>& keep_id) {
+  std::optional<image::LayerIdShift> shift;
+  if (keep_id)
+    shift = image::LayerIdShift{userns::fuse_overlayfs_mapping(keep_id->uid_map),
+                                userns::fuse_overlayfs_mapping(keep_id->gid_map)};
+  TRY(image::create_container_layer(store, record.id, image, driver, flags.image, shift ? &*shift : nullptr));
   auto undo = [&](Error error) -> Status {
     (void)image::remove_container_layer(store, record.id);
     return error;
   };
+  // As podman 4.3: only for your own uid (keep-id:uid=N gets no entry).
+  if (keep_id && !flags.user_set && keep_id->uid == ::getuid())
+    if (auto added = add_keep_id_user(store, image, record.id, *keep_id); !added) return undo(std::move(added).error());
   ProcessFlags process;
   process.env = flags.env;
   if (flags.workdir_set) process.workdir = flags.workdir;
@@ -71,6 +156,18 @@ Status make_container(image::Store& store, const image::ImageRecord& image, cons
   process.annotations = flags.annotations;
   process.security = flags.security;
   process.mounts = spec_mounts(record.mounts);  // -v/--mount/--tmpfs, resolved by create_container
+  process.keep_id = keep_id;
+  process.cgroups_path = record.cgroups_path;
+  process.resources_json = record.resources_json;
+  process.cgroup_supervisor = !record.cgroups_path.empty();
+  if (auto parsed = parse_resource_flags(flags.resources, block_device_numbers); parsed)  // checked by the caller
+    process.oom_score_adj = parsed->oom_score_adj;
+  if (record.sdnotify_mode == "container" && !record.sdnotify_socket.empty()) {
+    auto notify = container_notify(record.sdnotify_socket);
+    if (!notify) return undo(std::move(notify).error());
+    process.mounts.push_back(notify->mount);
+    process.env.push_back(notify->env);
+  }
   auto paths = image::container_paths(store, record.id);
   auto spec = build_spec(store, image, process, record.id, paths.merged, single_id);
   if (!spec) return undo(std::move(spec).error());
@@ -88,9 +185,6 @@ Status make_container(image::Store& store, const image::ImageRecord& image, cons
   return {};
 }
 
-constexpr const char* kKeepIdUnsupported =
-    "keep-id is not supported yet: ctr runs every container in the store's user namespace (0 = you), and mapping "
-    "your UID to itself needs a nested user namespace plus an ID-shifted view of the image layers";
 
 void add_security_flags(Cli& cli, CLI::App& sub, CreateFlags& flags) {
   SecurityFlags& s = flags.security;
@@ -116,8 +210,10 @@ void add_security_flags(Cli& cli, CLI::App& sub, CreateFlags& flags) {
             Completer::files);
   cli.value(sub, "--group-add", s.group_add, "Add a supplementary group (name from the image, or GID)",
             Completer::none);
-  cli.value(sub, "--userns", flags.userns, "User namespace: host (the store's namespace, the default)",
-            Completer::fixed, {"host"});
+  cli.value(sub, "--userns", flags.userns,
+            "User namespace: host (the store's namespace, the default), or keep-id[:uid=N,gid=N] (your IDs map to "
+            "themselves, or to N)",
+            Completer::fixed, {"host", "keep-id", "keep-id:uid=,gid="});
 }
 
 // --label-file lines, then --label (later ones win), as podman.
@@ -145,11 +241,11 @@ Result<std::map<std::string, std::string>> user_labels(const CreateFlags& flags)
 // Checks the flags that need nothing from the store, before any work.
 Status check_create_flags(const CreateFlags& flags) {
   if (flags.stop_signal_set) TRY(parse_signal(flags.stop_signal));
-  if (!flags.userns.empty() && flags.userns != "host")
-    return make_error("--userns " + flags.userns + ": " +
-                          (flags.userns == "keep-id" ? std::string(kKeepIdUnsupported)
-                                                     : "unsupported value: ctr supports --userns=host (the store's "
-                                                       "user namespace, the default)"),
+  TRY_ASSIGN(keep, userns::parse_keep_id(flags.userns, ::getuid(), ::getgid()));
+  if (!keep && !flags.userns.empty() && flags.userns != "host")
+    return make_error("--userns " + flags.userns +
+                          ": unsupported value: ctr supports host (the store's user namespace, the default) and "
+                          "keep-id[:uid=N,gid=N]",
                       ENOTSUP);
   TRY(parse_security_opts(flags.security.security_opts));
   TRY(resolve_capabilities(flags.security.cap_add, flags.security.cap_drop, flags.security.privileged));
@@ -181,8 +277,13 @@ Result<uint64_t> parse_size(const std::string& text) {
 }
 
 void add_create_flags(Cli& cli, CLI::App& sub, CreateFlags& flags) {
-  // Everything after IMAGE is the container's command (`ctr run img sh -c ...`).
+  // Everything from IMAGE on is the image and the container's command, never
+  // ctr's options (`ctr run img ls -l --name x`): positionals_at_end makes the
+  // parser stop looking for options once IMAGE is seen. prefix_command keeps
+  // unknown words before IMAGE in remaining() (finish_create_flags refuses
+  // them with podman's message) and tells completion the command follows.
   sub.prefix_command();
+  sub.positionals_at_end();
   sub.fallthrough(false);
   cli.value(sub, "--name", flags.name, "Assign a name to the container", Completer::none);
   cli.value(sub, "-e,--env", flags.env, "Set environment variables (KEY=VALUE, or KEY to pass ctr's value)",
@@ -227,12 +328,17 @@ void add_create_flags(Cli& cli, CLI::App& sub, CreateFlags& flags) {
   cli.value(sub, "--pull", flags.pull,
             "Pull policy: missing (default) or never; always and newer are not supported yet", Completer::fixed,
             {"missing", "never", "always", "newer"});
+  cli.value(sub, "--sdnotify", flags.sdnotify,
+            "How a systemd Type=notify unit learns the container is ready: container (it sends READY=1 itself; "
+            "the default), conmon (ctr sends it once the container runs) or ignore",
+            Completer::fixed, {"container", "conmon", "ignore"});
+  add_resource_flags(cli, sub, flags.resources);
   sub.add_flag("--rm", flags.rm, "Remove the container when it exits");
   sub.add_flag("-t,--tty", flags.tty, "Allocate a pseudo-TTY");
   sub.add_flag("--init", flags.init, "Run a minimal init (ctr-init) as PID 1 that forwards signals and reaps zombies");
   sub.add_flag("-i,--interactive", flags.interactive, "Keep STDIN open");
-  cli.value(sub, "image", flags.image, "Image to create the container from, then the command and its arguments",
-            Completer::images)
+  cli.value(sub, "image", flags.image_and_command,
+            "Image to create the container from, then the command and its arguments", Completer::images)
       ->required();
   // Each repeatable option (-e, --cap-add, -v...) takes one value per use,
   // as in podman: otherwise CLI11 lets a list option swallow IMAGE and the
@@ -241,14 +347,33 @@ void add_create_flags(Cli& cli, CLI::App& sub, CreateFlags& flags) {
     if (!option->get_positional() && option->get_items_expected_max() > 1) option->allow_extra_args(false);
 }
 
-void finish_create_flags(CLI::App& sub, CreateFlags& flags) {
-  flags.command = sub.remaining();
+std::string unknown_create_flag(const std::vector<std::string>& left, const std::string& command_path) {
+  for (const auto& word : left) {
+    if (word == "--") continue;  // `ctr run -- IMAGE`: the end of ctr's flags, as in podman
+    std::string hint = "\nSee '" + command_path + " --help'";
+    if (word.size() >= 2 && word[0] == '-' && word[1] != '-')
+      return "unknown shorthand flag: '" + word.substr(1, 1) + "' in " + word + hint;
+    if (word[0] == '-') return "unknown flag: " + word.substr(0, word.find('=')) + hint;
+    return "unexpected argument `" + word + "` before the image" + hint;
+  }
+  return {};
+}
+
+Status finish_create_flags(CLI::App& sub, CreateFlags& flags) {
+  std::string path;
+  for (const CLI::App* at = &sub; at; at = at->get_parent()) path = at->get_name() + (path.empty() ? "" : " " + path);
+  if (auto message = unknown_create_flag(sub.remaining(), path); !message.empty()) return make_error(message, EINVAL);
+  if (!flags.image_and_command.empty()) {
+    flags.image = flags.image_and_command.front();
+    flags.command.assign(flags.image_and_command.begin() + 1, flags.image_and_command.end());
+  }
   flags.workdir_set = sub.count("--workdir") > 0;
   flags.user_set = sub.count("--user") > 0;
   flags.entrypoint_set = sub.count("--entrypoint") > 0;
   flags.hostname_set = sub.count("--hostname") > 0;
   flags.stop_signal_set = sub.count("--stop-signal") > 0;
   flags.stop_timeout_set = sub.count("--stop-timeout") > 0;
+  return {};
 }
 
 Result<ContainerRecord> create_container(Context& ctx, const CreateFlags& flags) {
@@ -268,12 +393,34 @@ Result<ContainerRecord> create_container(Context& ctx, const CreateFlags& flags)
   record.restart_max = restart.max_retries;
   record.stop_timeout = flags.stop_timeout;
   TRY(check_create_flags(flags));
+  TRY(check_sdnotify_mode(flags.sdnotify));
+  record.sdnotify_mode = flags.sdnotify;
+  // Taken out of the environment in every mode, before anything is started.
+  if (flags.sdnotify != "ignore") record.sdnotify_socket = take_notify_socket();
+  (void)take_notify_socket();
+  // systemd takes a READY=1 only from inside the unit's cgroup; a container
+  // in a scope of its own is outside it (no relay yet, see sdnotify.h).
+  if (flags.sdnotify == "container" && !record.sdnotify_socket.empty() && flags.resources.cgroups == "enabled")
+    warn("--sdnotify=container: with --cgroups=enabled the container may run in a scope of its own, outside this "
+         "unit's cgroup, and systemd then ignores its READY=1: use --cgroups=split (and Delegate=yes in the unit) or "
+         "--sdnotify=conmon");
+  record.create_command = own_command_line();
+  // Checked before anything is made; the cgroup's path needs the ID (below).
+  TRY_ASSIGN(resources, parse_resource_flags(flags.resources, block_device_numbers));
+  TRY_ASSIGN(cgroup_manager, global_cgroup_manager(ctx, cgroup_facts()));
+  TRY(plan_cgroup(cgroup_manager, cgroup_facts(), flags.resources, resources, "ID"));
   TRY(check_pull_policy(flags.pull));
   TRY(check_replace_and_cidfile(flags.replace, flags.name, flags.cidfile));
   TRY(apply_log_opts(flags, record));
   TRY_ASSIGN(store, ctx.store());
   TRY_ASSIGN(maps, ctx.maps());
   TRY_ASSIGN(driver, ctx.driver());
+  std::optional<ProcessFlags::KeepId> keep_id;
+  if (auto keep = userns::parse_keep_id(flags.userns, ::getuid(), ::getgid()); keep && *keep) {
+    TRY_ASSIGN(prepared, prepare_keep_id(ctx, **keep, driver));
+    keep_id = std::move(prepared);
+  }
+  record.userns = flags.userns;
   TRY_ASSIGN(image, image_for_create(*store, flags.image, flags.pull));
   if (flags.replace) TRY(remove_for_replace(ctx, flags.name));
   record.image_id = image.id;
@@ -294,11 +441,20 @@ Result<ContainerRecord> create_container(Context& ctx, const CreateFlags& flags)
   record.created = now.tv_sec;
   record.created_ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
   if (record.log_path.empty()) record.log_path = container_dir(*store, record.id) + "/ctr.log";
+  TRY_ASSIGN(cgroup, plan_cgroup(cgroup_manager, cgroup_facts(), flags.resources, resources, record.id));
+  record.cgroup_manager = cgroup::manager_name(cgroup.manager);
+  record.cgroups_path = cgroup.cgroups_path;
+  record.cgroup_parent = cgroup.parent;
+  if (!cgroup.limits.empty()) record.resources_json = cgroup::resources_json(cgroup.limits);
+  // Once per session, unless asked for (--cgroup-manager none, --cgroups=disabled).
+  if (cgroup.manager == cgroup::Manager::none && ctx.cgroup_manager.empty() && flags.resources.cgroups == "enabled")
+    warn_no_cgroup_once(cgroup.reason);
   TRY_ASSIGN(mounts, resolve_mounts(*store, image, mount_requests));
   record.mounts = std::move(mounts);
-  Status made = make_container(*store, image, flags, driver.driver, maps->single_id, record);
+  Status made = make_container(*store, image, flags, driver.driver, maps->single_id, record, keep_id);
   if (made) {  // the U option needs the process user, which config.json now has
     auto spec_text = read_file(container_dir(*store, record.id) + "/config.json");
+    if (spec_text && keep_id) spec_text = user_in_store_ids(*spec_text, *keep_id);
     made = spec_text ? chown_mount_sources(*maps, record.mounts, *spec_text) : Status(std::move(spec_text).error());
   }
   if (made && !flags.cidfile.empty()) made = write_cidfile(flags.cidfile, record.id);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmd/app.h"
+#include "cmd/cgroup_flags.h"
 #include "cmd/container_record.h"
 #include "cmd/container_spec.h"
 #include "cmd/volume_flags.h"
@@ -25,6 +26,8 @@ struct CreateFlags {
   bool init = false;  // --init: ctr-init as PID 1
   std::string image;
   std::vector<std::string> command;
+  // IMAGE and every word after it, as parsed (finish_create_flags splits it).
+  std::vector<std::string> image_and_command;
   // Environment, metadata and security (container_spec.h, spec_security.h).
   std::vector<std::string> env_files, labels, label_files, annotations;
   bool env_host = false;
@@ -38,13 +41,21 @@ struct CreateFlags {
   bool replace = false;
   std::string cidfile;
   std::string pull = "missing";
+  std::string sdnotify = "container";  // --sdnotify (sdnotify.h)
+  ResourceFlags resources;  // --memory ... --oom-score-adj, --cgroups, --cgroup-parent (cgroup_flags.h)
 };
 
-// Registers the shared flags on `sub` (and IMAGE, with the command taken
-// from what prefix_command leaves: see take_command).
+// Registers the shared flags on `sub` and IMAGE: IMAGE and every word after
+// it go to image_and_command unparsed (podman's SetInterspersed(false)).
 void add_create_flags(Cli& cli, CLI::App& sub, CreateFlags& flags);
-// Fills flags.command (the words after IMAGE) and the *_set markers.
-void finish_create_flags(CLI::App& sub, CreateFlags& flags);
+// Splits image_and_command into image and command and fills the *_set
+// markers. Words before IMAGE that CLI11 did not know (left in remaining())
+// are refused: "unknown flag: --bogus" (podman), never passed on as the
+// container's command.
+Status finish_create_flags(CLI::App& sub, CreateFlags& flags);
+// The message for the first unknown word before IMAGE (`left`: what the
+// parser left over; "--" marks are fine), or nothing.
+std::string unknown_create_flag(const std::vector<std::string>& left, const std::string& command_path);
 
 // Makes the container; returns its record.
 Result<ContainerRecord> create_container(Context& ctx, const CreateFlags& flags);

@@ -151,7 +151,11 @@ Json config_json(const image::Store& store, const ContainerRecord& record, const
           {"Annotations", at(spec, "annotations").is_object() ? at(spec, "annotations") : Json::object()},
           {"StopSignal", stop_signal_number(record.stop_signal)},
           {"Timeout", record.timeout},
-          {"StopTimeout", record.stop_timeout}};
+          {"StopTimeout", record.stop_timeout},
+          // podman's spelling (4.3: lower-case s); CreateCommand is what
+          // `generate systemd --new` replays.
+          {"CreateCommand", record.create_command},
+          {"sdNotifyMode", record.sdnotify_mode}};
 }
 
 Json host_config_json(const ContainerRecord& record) {
@@ -164,7 +168,8 @@ Json host_config_json(const ContainerRecord& record) {
           {"RestartPolicy",
            {{"Name", record.restart_policy == "no" ? "" : record.restart_policy},
             {"MaximumRetryCount", record.restart_max}}},
-          {"AutoRemove", record.rm}};
+          {"AutoRemove", record.rm},
+          {"UsernsMode", record.userns == "host" ? "" : record.userns}};
 }
 
 }  // namespace

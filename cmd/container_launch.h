@@ -45,8 +45,12 @@ Result<shim::CreateResult> launch_container(Context& ctx, const ContainerRecord&
 // Runs `ctr-runtime --root R ARGS...` inside the user and mount namespaces
 // of `pid` (the container's shim). Returns the runtime's stderr in the error.
 Status runtime_in_container(pid_t pid, const std::vector<std::string>& args);
-// `runtime start ID` for a container launch_container(start=false) made.
+// `runtime start ID` for a container launch_container(start=false) made
+// (in this process when the runtime is ctr-runtime and has no hooks to run).
 Status start_created(const ContainerRecord& record);
+// True unless $CTR_RUNTIME_BIN names another OCI runtime than ctr-runtime:
+// then only its command line may be used, never the library's shortcuts.
+bool runtime_is_ours();
 
 // "TERM", "SIGTERM", "15" -> 15; an error naming the text otherwise.
 Result<int> parse_signal(const std::string& text);

@@ -53,7 +53,15 @@ std::string record_to_json(const ContainerRecord& r) {
             {"labels", r.labels},
             {"restart_policy", r.restart_policy},
             {"restart_max", r.restart_max},
-            {"restart_count", r.restart_count}};
+            {"restart_count", r.restart_count},
+            {"sdnotify_mode", r.sdnotify_mode},
+            {"sdnotify_socket", r.sdnotify_socket},
+            {"create_command", r.create_command},
+            {"userns", r.userns},
+            {"cgroup_manager", r.cgroup_manager},
+            {"cgroups_path", r.cgroups_path},
+            {"cgroup_parent", r.cgroup_parent},
+            {"resources_json", r.resources_json}};
   json mounts = json::array();
   for (const auto& m : r.mounts)
     mounts.push_back({{"type", m.type},
@@ -99,6 +107,14 @@ Result<ContainerRecord> record_from_json(const std::string& text) {
     r.restart_policy = j.value("restart_policy", "no");
     r.restart_max = j.value("restart_max", 0u);
     r.restart_count = j.value("restart_count", 0u);
+    r.sdnotify_mode = j.value("sdnotify_mode", "container");
+    r.sdnotify_socket = j.value("sdnotify_socket", "");
+    r.create_command = j.value("create_command", std::vector<std::string>{});
+    r.userns = j.value("userns", "");
+    r.cgroup_manager = j.value("cgroup_manager", "");
+    r.cgroups_path = j.value("cgroups_path", "");
+    r.cgroup_parent = j.value("cgroup_parent", "");
+    r.resources_json = j.value("resources_json", "");
     return r;
   } catch (const std::exception& error) {
     return make_error(std::string("malformed container record: ") + error.what(), EINVAL);

@@ -57,6 +57,21 @@ struct ContainerRecord {
   std::string restart_policy = "no";
   unsigned restart_max = 0;
   unsigned restart_count = 0;
+  // --sdnotify: "container", "conmon" or "ignore" (sdnotify.h); the
+  // NOTIFY_SOCKET ctr was given at create time ("" for none); the ctr
+  // command line that made the container (`generate systemd --new`).
+  std::string sdnotify_mode = "container";
+  std::string sdnotify_socket;
+  std::vector<std::string> create_command;
+  // --userns: "" (the store's namespace), "host", or "keep-id[:uid=N,gid=M]".
+  std::string userns;
+  // Its cgroup (cmd/cgroup_flags.h): the manager ("systemd", "cgroupfs",
+  // "none"; "" in records from before cgroups = none), linux.cgroupsPath,
+  // the slice or parent cgroup, and linux.resources as JSON ("" = none).
+  std::string cgroup_manager;
+  std::string cgroups_path;
+  std::string cgroup_parent;
+  std::string resources_json;
 };
 
 std::string record_to_json(const ContainerRecord& record);

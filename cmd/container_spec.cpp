@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/seccomp_profile.h"
+#include "runtime/cgroup_setup.h"
 
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
@@ -278,6 +279,63 @@ static void add_init(nlohmann::ordered_json& spec, const std::string& init_binar
                             {"options", {"bind", "ro", "nosuid", "nodev"}}});
 }
 
+namespace {
+
+ojson id_mappings(const userns::IdMap& map) {
+  ojson out = ojson::array();
+  for (const auto& r : map) out.push_back({{"containerID", r.inside}, {"hostID", r.outside}, {"size", r.count}});
+  return out;
+}
+
+// The runtime runs as root of the store's namespace: the container gets a
+// nested one whose maps are relative to it (written directly, no newuidmap).
+void add_keep_id(ojson& linux, const ProcessFlags::KeepId& keep) {
+  linux["namespaces"].push_back({{"type", "user"}});
+  linux["uidMappings"] = id_mappings(keep.uid_map);
+  linux["gidMappings"] = id_mappings(keep.gid_map);
+}
+
+bool has_id(const std::string& text, size_t field, uint32_t id) {
+  for (const auto& f : colon_records(text))
+    if (f.size() > field && f[field] == std::to_string(id)) return true;
+  return false;
+}
+
+std::string with_line(std::string text, const std::string& line) {
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  return text + line + "\n";
+}
+
+// linux.cgroupsPath/resources and process.oomScoreAdj (cmd/cgroup_flags.h).
+void add_cgroup(ojson& spec, const ProcessFlags& flags) {
+  if (flags.oom_score_adj) spec["process"]["oomScoreAdj"] = *flags.oom_score_adj;
+  if (!flags.cgroups_path.empty()) {
+    spec["linux"]["cgroupsPath"] = flags.cgroups_path;
+    // Its own cgroup as the root of a cgroup2 mount (the cgroup namespace
+    // makes the container's cgroup `/`), read-only as podman's.
+    spec["mounts"].push_back({{"destination", "/sys/fs/cgroup"},
+                              {"type", "cgroup"},
+                              {"source", "cgroup"},
+                              {"options", {"rprivate", "nosuid", "noexec", "nodev", "relatime", "ro"}}});
+  }
+  if (!flags.resources_json.empty() && flags.resources_json != "{}")
+    spec["linux"]["resources"] = ojson::parse(flags.resources_json);
+  if (flags.cgroup_supervisor) spec["annotations"][cgroup::kSupervisorAnnotation] = "parent";
+}
+
+}  // namespace
+
+std::string passwd_with_user(const std::string& passwd, const std::string& name, uint32_t uid, uint32_t gid,
+                             const std::string& home) {
+  if (has_id(passwd, 2, uid)) return {};
+  return with_line(passwd, name + ":*:" + std::to_string(uid) + ":" + std::to_string(gid) + "::" + home + ":/bin/sh");
+}
+
+std::string group_with_group(const std::string& group, const std::string& name, uint32_t gid) {
+  if (has_id(group, 2, gid)) return {};
+  return with_line(group, name + ":x:" + std::to_string(gid) + ":" + name);
+}
+
 Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecord& image, const ProcessFlags& flags,
                               const std::string& id, const std::string& rootfs, bool single_id) {
   TRY_ASSIGN(config, read_image_run_config(store, image));
@@ -294,6 +352,8 @@ Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecor
     return make_error("no command specified: the image has no Cmd or Entrypoint; give one after the image name",
                       EINVAL);
   std::string user_text = flags.user ? *flags.user : config.user;
+  if (flags.keep_id && !flags.user)  // podman: keep-id runs as you unless -u says otherwise
+    user_text = std::to_string(flags.keep_id->uid) + ":" + std::to_string(flags.keep_id->gid);
   ResolvedUser user;
   if (!user_text.empty()) {
     TRY_ASSIGN(resolved, resolve_user(user_text, read_image_file(store, image, "/etc/passwd"),
@@ -303,6 +363,8 @@ Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecor
     auto root = resolve_user("0", read_image_file(store, image, "/etc/passwd"), "");
     if (root) user.home = root->home;
   }
+  // podman's keep-id user is a member of the group it adds (id: groups=GID).
+  if (flags.keep_id && !flags.user && user.additional_gids.empty()) user.additional_gids.push_back(user.gid);
   std::string hostname = flags.hostname ? *flags.hostname : id.substr(0, 12);
   TRY_ASSIGN(env, process_env(config, flags, user, hostname));
   std::string cwd = flags.workdir ? *flags.workdir : (config.workdir.empty() ? "/" : config.workdir);
@@ -323,6 +385,7 @@ Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecor
   }
   if (!flags.init_binary.empty()) add_init(spec, flags.init_binary);
   spec["linux"] = linux_section();
+  if (flags.keep_id) add_keep_id(spec["linux"], *flags.keep_id);
   if (!flags.annotations.empty()) {
     ojson annotations = ojson::object();
     for (const auto& text : flags.annotations) {
@@ -331,6 +394,7 @@ Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecor
     }
     spec["annotations"] = annotations;
   }
+  add_cgroup(spec, flags);
   SecurityContext security{read_image_file(store, image, "/etc/group"), user.uid == 0, host_arch()};
   TRY(apply_security(spec, flags.security, security));
   return SpecResult{spec.dump(2) + "\n", args, config.stop_signal.empty() ? "SIGTERM" : config.stop_signal,

@@ -13,6 +13,7 @@
 #include "cmd/spec_security.h"
 #include "image/store.h"
 #include "runtime/base/result.h"
+#include "userns/idmap.h"
 
 namespace ctr::cmd {
 
@@ -39,6 +40,19 @@ struct ProcessFlags {
   std::string init_binary;
   // Appended after the default mounts; one at a default's destination replaces it.
   std::vector<SpecMount> mounts;
+  // --userns=keep-id: a user namespace of the container's own with these
+  // maps (relative to the store's namespace), run as uid:gid unless -u.
+  struct KeepId {
+    userns::IdMap uid_map, gid_map;
+    uint32_t uid = 0, gid = 0;
+  };
+  std::optional<KeepId> keep_id;
+  // The cgroup (cmd/cgroup_flags.h): linux.cgroupsPath ("" = none),
+  // linux.resources JSON ("" = none), process.oomScoreAdj; with
+  // cgroup_supervisor the runtime puts the shim in a sibling leaf.
+  std::string cgroups_path, resources_json;
+  std::optional<int> oom_score_adj;
+  bool cgroup_supervisor = false;
 };
 inline constexpr const char* kInitPath = "/run/ctr-init";
 
@@ -70,6 +84,13 @@ Result<ResolvedUser> resolve_user(const std::string& text, const std::string& pa
 // The content of `path` (e.g. "/etc/passwd") in the image's top-most layer
 // that has it; "" when none does.
 std::string read_image_file(const image::Store& store, const image::ImageRecord& image, const std::string& path);
+
+// --userns=keep-id, as podman: the image's /etc/passwd (or /etc/group)
+// plus an entry for `name` with `uid` (`gid`) when that ID has none; ""
+// when nothing needs adding.
+std::string passwd_with_user(const std::string& passwd, const std::string& name, uint32_t uid, uint32_t gid,
+                             const std::string& home);
+std::string group_with_group(const std::string& group, const std::string& name, uint32_t gid);
 
 struct SpecResult {
   std::string json;               // config.json

@@ -13,7 +13,7 @@ void add_create(Cli& cli, CLI::App& parent) {
   auto flags = std::make_shared<CreateFlags>();
   add_create_flags(cli, *sub, *flags);
   cli.on_run(*sub, [&cli, flags, sub] {
-    finish_create_flags(*sub, *flags);
+    if (auto finished = finish_create_flags(*sub, *flags); !finished) return fail(finished.error());
     auto record = create_container(cli.ctx, *flags);
     if (!record) return fail(record.error());
     std::cout << record->id << std::endl;

@@ -45,6 +45,10 @@ const std::map<std::string, std::string>& examples_table() {
       {"ctr stop", "ctr stop box\n  ctr stop -t 2 box web"},
       {"ctr kill", "ctr kill box\n  ctr kill -s SIGHUP web"},
       {"ctr rm", "ctr rm box\n  ctr rm -f web"},
+      {"ctr generate", "ctr generate systemd --new --name web"},
+      {"ctr generate systemd",
+       "ctr generate systemd --new --name web > ~/.config/systemd/user/container-web.service\n"
+       "  ctr generate systemd --files --name --restart-policy always web"},
       {"ctr ps", "ctr ps\n  ctr ps -a\n  ctr ps -a --format json\n  ctr ps -q"},
       {"ctr logs", "ctr logs box\n  ctr logs -f web\n  ctr logs -n 10 -t box"},
       {"ctr wait", "ctr wait box\n  ctr wait box web"},

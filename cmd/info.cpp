@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cmd/app.h"
+#include "cmd/cgroup_flags.h"
 #include "cmd/output.h"
 #include "image/rootfs_driver.h"
 #include "runtime/base/files.h"
@@ -25,6 +26,14 @@ namespace {
 struct InfoFlags {
   std::string format;
 };
+
+// The manager new containers get and why (cmd/cgroup_flags.h); a
+// --cgroup-manager that cannot work here shows as none with the reason.
+std::pair<std::string, std::string> cgroup_manager_info(const Context& ctx) {
+  auto choice = global_cgroup_manager(ctx, cgroup_facts());
+  if (!choice) return {"none", choice.error().message};
+  return {cgroup::manager_name(choice->manager), choice->reason};
+}
 
 std::string cgroup_version() {
   struct statfs fs {};
@@ -157,6 +166,7 @@ int run_info(Context& ctx, const InfoFlags& flags) {
       if (os_name.size() >= 2 && os_name.front() == '"') os_name = os_name.substr(1, os_name.size() - 2);
     }
   }
+  auto cgroup_manager = cgroup_manager_info(ctx);
   Json info{{"host",
              {{"arch", uts.machine},
               {"os", "linux"},
@@ -164,7 +174,9 @@ int run_info(Context& ctx, const InfoFlags& flags) {
               {"kernel", uts.release},
               {"hostname", uts.nodename},
               {"cgroupVersion", cgroup_version()},
-              {"cgroupManager", "none (issue 6)"},
+              {"cgroupManager", cgroup_manager.first},
+              {"cgroupManagerReason", cgroup_manager.second},
+              {"cgroupControllers", cgroup_facts().own_controllers},
               {"rootless", ::geteuid() != 0},
               {"idMappings", id_mappings},
               {"ociRuntime", {{"name", "ctr-runtime"}, {"path", runtime_path()}}}}},

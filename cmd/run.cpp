@@ -73,7 +73,7 @@ void add_run(Cli& cli, CLI::App& parent) {
   add_sig_proxy_flag(*sub, run->sig_proxy);
   add_create_flags(cli, *sub, *flags);
   cli.on_run(*sub, [&cli, flags, run, sub] {
-    finish_create_flags(*sub, *flags);
+    if (auto finished = finish_create_flags(*sub, *flags); !finished) return fail(finished.error());
     return run_container(cli.ctx, *flags, *run);
   });
 }

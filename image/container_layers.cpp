@@ -22,12 +22,15 @@ using nlohmann::json;
 constexpr const char* kRecordName = "container.json";
 
 json to_json(const ContainerLayer& c) {
-  return json{{"id", c.id},
-              {"image", c.image_id},
-              {"imageName", c.image_name},
-              {"layers", c.layer_chain_ids},
-              {"driver", driver_name(c.driver)},
-              {"created", c.created}};
+  json j{{"id", c.id},
+         {"image", c.image_id},
+         {"imageName", c.image_name},
+         {"layers", c.layer_chain_ids},
+         {"driver", driver_name(c.driver)},
+         {"created", c.created}};
+  if (!c.uid_mapping.empty()) j["uidMapping"] = c.uid_mapping;
+  if (!c.gid_mapping.empty()) j["gidMapping"] = c.gid_mapping;
+  return j;
 }
 
 Result<ContainerLayer> read_record(const std::string& path) {
@@ -43,6 +46,8 @@ Result<ContainerLayer> read_record(const std::string& path) {
     c.layer_chain_ids = j.at("layers").get<std::vector<std::string>>();
     driver = j.at("driver").get<std::string>();
     c.created = j.value("created", int64_t{0});
+    c.uid_mapping = j.value("uidMapping", std::string());
+    c.gid_mapping = j.value("gidMapping", std::string());
   } catch (const json::exception& e) {
     return make_error("container record `" + path + "` is corrupt: " + e.what(), EINVAL);
   }
@@ -101,9 +106,14 @@ Status validate_container_id(const std::string& id) {
 }
 
 Result<ContainerLayer> create_container_layer(Store& store, const std::string& id, const ImageRecord& image,
-                                              Driver driver, const std::string& image_name) {
+                                              Driver driver, const std::string& image_name,
+                                              const LayerIdShift* shift) {
   std::string what = "create the storage of container " + id;
   TRY_CTX(validate_container_id(id), what);
+  if (shift && driver != Driver::fuse_overlayfs)
+    return make_error(what + ": an ID-shifted view of the layers (--userns=keep-id) needs the fuse-overlayfs driver, "
+                          "not " + driver_name(driver),
+                      EINVAL);
   TRY_CTX(check_image_layers(store, image), what);
   ContainerPaths paths = container_paths(store, id);
   if (path_exists(paths.dir)) return make_error(what + ": a container with this id already exists", EEXIST);
@@ -118,7 +128,8 @@ Result<ContainerLayer> create_container_layer(Store& store, const std::string& i
     TRY_CTX(copy_into(store, image, rootfs), what + " (vfs copy of the image)");
   }
   ContainerLayer record{
-      id, image.id, image_name, image.layer_chain_ids, driver, static_cast<int64_t>(std::time(nullptr))};
+      id, image.id, image_name, image.layer_chain_ids, driver, static_cast<int64_t>(std::time(nullptr)), {}, {}};
+  if (shift) record.uid_mapping = shift->uid_mapping, record.gid_mapping = shift->gid_mapping;
   TRY_CTX(write_file_atomic(staged.path + "/" + kRecordName, to_json(record).dump(2) + "\n", 0600), what);
   if (::rename(staged.path.c_str(), paths.dir.c_str()) != 0) {
     if (errno == EEXIST || errno == ENOTEMPTY)

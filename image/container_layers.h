@@ -34,6 +34,15 @@ struct ContainerLayer {
   std::vector<std::string> layer_chain_ids;  // bottom first
   Driver driver = Driver::overlay;           // the one it was created with, for its whole life
   int64_t created = 0;                       // unix seconds
+  // --userns=keep-id: the container's ID maps in fuse-overlayfs' form
+  // ("0:1:1001:1001:0:1:..."), so the mount shows the layers' owners as the
+  // container's namespace numbers them. Empty: no shift.
+  std::string uid_mapping, gid_mapping;
+};
+
+// The shift of a container's view of its layers (keep-id); fuse-overlayfs only.
+struct LayerIdShift {
+  std::string uid_mapping, gid_mapping;
 };
 
 struct ContainerPaths {
@@ -47,8 +56,11 @@ Status validate_container_id(const std::string& id);
 // Creates the storage for container `id` of `image` with `driver` (vfs
 // copies the layers now, inside the store's user namespace). An id already
 // in use is an error (EEXIST). Under the store lock.
+// With `shift` the driver must be fuse-overlayfs (the kernel cannot idmap
+// an overlay mount, and vfs copies are not shifted): EINVAL otherwise.
 Result<ContainerLayer> create_container_layer(Store& store, const std::string& id, const ImageRecord& image,
-                                              Driver driver, const std::string& image_name = {});
+                                              Driver driver, const std::string& image_name = {},
+                                              const LayerIdShift* shift = nullptr);
 // Removes a container's storage (its files belong to subordinate IDs: removed
 // in the user namespace when needed). The caller makes sure it is not
 // mounted any more (mounts live in the container's mount namespace). Under

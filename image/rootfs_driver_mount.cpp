@@ -125,6 +125,9 @@ Status mount_fuse_overlayfs(const Store& store, const ContainerLayer& container,
   TRY_ASSIGN(options, overlay_mount_options(lowers, paths.upper, paths.work));
   // fuse-overlayfs has no userxattr option: it reads user.overlay.opaque by itself.
   options = options.substr(0, options.rfind(",userxattr"));
+  // --userns=keep-id: fuse-overlayfs reports owners shifted into the container's namespace.
+  if (!container.uid_mapping.empty()) options += ",uidmapping=" + container.uid_mapping;
+  if (!container.gid_mapping.empty()) options += ",gidmapping=" + container.gid_mapping;
   int raw = ::memfd_create("fuse-overlayfs-stderr", MFD_CLOEXEC);
   if (raw < 0) return sys_error("memfd_create");
   UniqueFd err(raw);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "runtime/base/files.h"
+#include "runtime/cgroup_setup.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
 #include "runtime/init_channel.h"
@@ -82,7 +83,22 @@ Result<Created> create_container(const spec::Spec& spec, const CreateRequest& re
     storage->plan.exec_fifo_fd = fifo.get();
   }
   InitHandlers handlers;
-  if (spec_creates_user_namespace(spec)) handlers.before_go = [&](pid_t pid) { return write_maps(spec, pid); };
+  // Before `go`: into the container's cgroup first (the init unshares its
+  // cgroup namespace after `go`, so this cgroup becomes its root), then the
+  // ID maps.
+  cgroup::ContainerCgroup placed;
+  bool wants_cgroup = !spec.linux.cgroups_path.empty() || !spec.linux.resources_json.empty();
+  bool writes_maps = spec_creates_user_namespace(spec);
+  if (wants_cgroup || writes_maps) {
+    handlers.before_go = [&](pid_t pid) -> Status {
+      if (wants_cgroup) {
+        TRY_ASSIGN(cgroup, cgroup::place_container(spec, request.id, pid, request.systemd_cgroup));
+        placed = std::move(cgroup);
+        if (!placed.dir.empty()) TRY(cgroup::save_container_cgroup(request.state_dir, placed));
+      }
+      return writes_maps ? write_maps(spec, pid) : Status{};
+    };
+  }
   auto state_of = [&](pid_t pid) { return request.hook_state ? request.hook_state(pid, "creating") : std::string("{}"); };
   // Hooks that run inside the container see its pid as the container does
   // (1 in a new pid namespace), as runc reports it.
@@ -97,7 +113,12 @@ Result<Created> create_container(const spec::Spec& spec, const CreateRequest& re
     };
   }
   handlers.wait_for_exec = request.mode == CreateMode::run;
-  TRY_ASSIGN(started, start_init(*storage, handlers));
+  auto started_or = start_init(*storage, handlers);
+  if (!started_or) {
+    if (!placed.dir.empty()) (void)cgroup::destroy_container_cgroup(placed);  // the error below says what failed
+    return std::move(started_or).error();
+  }
+  auto started = std::move(*started_or);
   Created created{std::move(started.process), 0, std::move(started.pty_master)};
   created.start_time = process_start_time(created.init.pid());
   if (created.pty_master && !request.console_socket.empty()) {

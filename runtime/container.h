@@ -30,6 +30,7 @@ struct CreateRequest {
   bool no_pivot = false;
   bool no_new_keyring = false;
   CreateMode mode = CreateMode::create;
+  bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is slice:prefix:name (see cgroup_setup.h)
   std::string seccomp_cache_dir;  // "" = compile the seccomp profile every time
   // State JSON for hooks, given the container pid (the caller knows the
   // id/bundle/annotations/status to put in it). Needed when spec has hooks.

@@ -2,8 +2,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/base/files.h"
+#include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/init_channel.h"
@@ -45,6 +47,17 @@ Status plan_joins(PlanStorage& storage, pid_t pid) {
   return {};
 }
 
+Status join_container_cgroup(pid_t container_pid) {
+  auto text = read_file("/proc/" + std::to_string(container_pid) + "/cgroup");
+  cgroup::Host host = cgroup::detect_host();
+  std::string path = text ? cgroup::v2_path_from_proc(*text) : "";
+  if (host.v2_mount.empty() || path.empty() || path.find("/..") != std::string::npos || path == host.own) return {};
+  Status moved = cgroup::Cgroup(host.v2_mount + path).add_pid(::getpid());
+  int err = moved ? 0 : moved.error().code;
+  if (err == EACCES || err == EPERM || err == EROFS || err == ENOENT || err == EBUSY) return {};
+  return moved;
+}
+
 }  // namespace
 
 Result<Executed> exec_in_container(const ExecRequest& request) {
@@ -55,6 +68,12 @@ Result<Executed> exec_in_container(const ExecRequest& request) {
   storage->plan.preserve_fds = request.preserve_fds;
   InitHandlers handlers;
   handlers.wait_for_exec = true;
+  // Into the container's cgroup, as runc does, so limits and cgroup.kill
+  // cover exec'd processes too: we move ourselves (a short-lived process),
+  // so the child is born there; moving the child would race with the
+  // sibling it clones to enter the pid namespace. Rootless without a
+  // delegated cgroup the move is not allowed: we then stay where we are.
+  TRY(join_container_cgroup(request.container_pid));
   TRY_ASSIGN(started, start_init(*storage, handlers));
   Executed executed{std::move(started.process), std::move(started.pty_master)};
   if (executed.pty_master && !request.console_socket.empty()) {

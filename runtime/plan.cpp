@@ -49,6 +49,10 @@ Status plan_namespaces(PlanStorage& storage, const spec::Spec& spec, bool in_use
     const char* name = spec::namespace_type_name(ns.type);
     if (ns.type == NamespaceType::time)
       return make_error("linux.namespaces: time namespaces are not supported by ctr-runtime yet", ENOTSUP);
+    if (ns.path.empty() && ns.type == NamespaceType::cgroup) {
+      plan.unshare_cgroup = true;  // after the runtime placed us (see child::Plan)
+      continue;
+    }
     if (ns.path.empty()) {
       plan.clone_flags |= static_cast<unsigned long>(clone_flag(ns.type));
       continue;
@@ -264,7 +268,10 @@ bool setgroups_denied(const spec::Spec& spec) {
   if (!creates(spec, NamespaceType::user) || !userns::running_rootless()) return false;
   userns::IdMap map;
   for (const auto& m : spec.linux.gid_mappings) map.push_back({m.container_id, m.host_id, m.size});
-  return userns::can_write_map_directly(map, ::getegid(), ::geteuid() == 0);
+  // With CAP_SETGID over the parent namespace no "deny" is needed (and it
+  // would break setgroups in a --userns=keep-id container).
+  if (userns::may_write_any_map(userns::IdKind::gid)) return false;
+  return userns::can_write_map_directly(map, ::getegid(), false);
 }
 
 

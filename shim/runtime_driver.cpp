@@ -7,6 +7,7 @@
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "shim/records.h"
+#include "shim/runtime_in_process.h"
 
 namespace ctr::shim {
 
@@ -48,6 +49,14 @@ std::string drain_text(int fd) {
   return std::string(trim(text));
 }
 
+// The runtime's command line: in a forked child when it is ctr-runtime
+// (shim/runtime_in_process.h), else exec'd.
+Result<ExitStatus> run_runtime_process(const ShimOptions& options, const std::vector<std::string>& argv,
+                                       const SpawnOptions& spawn, std::chrono::milliseconds timeout) {
+  if (is_builtin_runtime(options.runtime)) return run_builtin_runtime(argv, spawn, timeout);
+  return run_process(argv, spawn, timeout);
+}
+
 LaunchOutcome run_runtime(const ShimOptions& options, const std::vector<std::string>& args, const LaunchStdio& stdio,
                           const std::string& what) {
   std::string log_path = state_file(options, kRuntimeLogFile);
@@ -59,7 +68,8 @@ LaunchOutcome run_runtime(const ShimOptions& options, const std::vector<std::str
   spawn.stdout_fd = stdio.out;
   spawn.stderr_fd = stdio.err;
   LaunchOutcome outcome;
-  auto status = run_process(argv, spawn, std::chrono::duration_cast<std::chrono::milliseconds>(kRuntimeTimeout));
+  auto status =
+      run_runtime_process(options, argv, spawn, std::chrono::duration_cast<std::chrono::milliseconds>(kRuntimeTimeout));
   if (status && status->code == 0 && !status->signal) {
     outcome.pid = 1;  // success; the caller fills in the real pid
     return outcome;
@@ -124,7 +134,7 @@ void delete_container(const ShimOptions& options) {
   argv.insert(argv.end(), {"delete", "--force", options.id});
   SpawnOptions spawn;
   spawn.stdin_fd = spawn.stdout_fd = spawn.stderr_fd = null_fd.get();
-  (void)run_process(argv, spawn, std::chrono::milliseconds(30000));
+  (void)run_runtime_process(options, argv, spawn, std::chrono::milliseconds(30000));
 }
 
 }  // namespace ctr::shim

@@ -178,7 +178,11 @@ int Supervisor::run() {
   }
   loop();
   finish();
-  return 0;
+  // Like conmon: the shim ends with the container's status, so a systemd
+  // unit whose main PID is the shim (`run -d --sdnotify`, cmd/sdnotify.h)
+  // fails when the container does and Restart=on-failure works. Nobody
+  // else waits for the detached shim.
+  return exit_record().exit_code & 0xff;
 }
 
 }  // namespace detail

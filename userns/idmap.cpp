@@ -1,6 +1,8 @@
 #include "userns/idmap.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -101,6 +103,17 @@ Status finish_helper(HelperRun& run) {
                     EPERM);
 }
 
+// CAP_SETUID/CAP_SETGID in our own namespace: enough to write any map for a
+// child namespace, e.g. root of the store's namespace making a --userns=keep-id
+// container (newuidmap would look up /etc/subuid for "root" there and fail).
+bool has_setid_capability(IdKind kind) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  int cap = kind == IdKind::uid ? CAP_SETUID : CAP_SETGID;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
 std::string map_context(pid_t pid, IdKind kind) {
   return std::string("write ") + (kind == IdKind::uid ? "uid map" : "gid map") + " of process " + std::to_string(pid);
 }
@@ -114,7 +127,7 @@ Result<bool> write_map_if_direct(pid_t pid, IdKind kind, const IdMap& map, bool 
     TRY_CTX(write_file("/proc/" + std::to_string(pid) + "/setgroups", "deny"), map_context(pid, kind));
   }
   uint32_t own_id = kind == IdKind::uid ? ::geteuid() : ::getegid();
-  if (!can_write_map_directly(map, own_id, !running_rootless())) return false;
+  if (!can_write_map_directly(map, own_id, may_write_any_map(kind))) return false;
   TRY_CTX(write_directly(pid, kind, map, deny_setgroups), map_context(pid, kind));
   return true;
 }
@@ -152,6 +165,8 @@ Status validate_id_map(const IdMap& map, const char* what) {
   }
   return {};
 }
+
+bool may_write_any_map(IdKind kind) { return !running_rootless() || (::geteuid() == 0 && has_setid_capability(kind)); }
 
 bool can_write_map_directly(const IdMap& map, uint32_t own_id, bool privileged) {
   if (privileged) return true;

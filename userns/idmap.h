@@ -32,6 +32,11 @@ enum class IdKind { uid, gid };
 // namespace), else only for the single range "X -> own_id, count 1".
 bool can_write_map_directly(const IdMap& map, uint32_t own_id, bool privileged);
 
+// True when this process may write any map (of IDs it has) for a child
+// namespace: root in the initial namespace, or root with CAP_SETUID (uid) /
+// CAP_SETGID (gid) in a user namespace of its own (the store's).
+bool may_write_any_map(IdKind kind);
+
 // The argv for newuidmap/newgidmap: HELPER PID inside outside count ...
 std::vector<std::string> id_map_helper_argv(const std::string& helper, pid_t pid, const IdMap& map);
 

@@ -270,6 +270,8 @@ void run_init(const Plan& plan) {
   wait_for_go(plan);
   if (plan.wait_for_maps && (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0))
     fail(plan.sync_fd, "user", errno, "become root in the new user namespace (is 0 mapped?)");
+  if (plan.unshare_cgroup && unshare(CLONE_NEWCGROUP) != 0)
+    fail(plan.sync_fd, "cgroupns", errno, "create the cgroup namespace");
   if (setsid() < 0) fail(plan.sync_fd, "setsid", errno, "setsid");
   int root_fd = -1;
   if (plan.setup_rootfs) root_fd = prepare_rootfs(plan);

@@ -80,6 +80,9 @@ struct Plan {
   bool join_pid = false;       // setns(pid) only affects children: clone once more
   bool wait_for_maps = false;  // new user namespace: the parent writes the ID maps
   bool user_namespace = false; // inside a user namespace: no mknod, bind instead
+  // A new cgroup namespace is unshared after `go`, once the parent has put
+  // us in the container's cgroup, so that cgroup is the namespace's root.
+  bool unshare_cgroup = false;
 
   // Root filesystem (create/run only; exec joins an existing one).
   bool setup_rootfs = false;

@@ -94,6 +94,10 @@ int mount_step(int root_fd, const MountStep& step, int target_fd) {
     if (int rc = bind_mount(step.source, target.buf, step.flags); rc < 0) return rc;
   } else if (mount(step.source, target.buf, step.fstype, step.flags & ~(MS_BIND | MS_REC), step.data) != 0) {
     int err = errno;
+    // EBUSY: the very same cgroup2 file system is already mounted right
+    // there (a /sys bound from the host, rootless): the kernel refuses to
+    // stack it on itself. Keep that view (as with no cgroup mount at all).
+    if (err == EBUSY && string_equal(step.fstype, "cgroup2")) return 0;
     if (!step.fallback_bind_source || (err != EPERM && err != EACCES && err != EINVAL)) return -err;
     if (int rc = bind_mount(step.fallback_bind_source, target.buf, MS_REC); rc < 0) return rc;
     bound = true;

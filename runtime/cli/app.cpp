@@ -26,7 +26,7 @@ constexpr FlagSpec kGlobalFlags[] = {
     {"log", 0, FlagKind::value, "append errors (and --debug lines) to this file", "FILE"},
     {"log-format", 0, FlagKind::value, "log file format: text or json", "FORMAT"},
     {"debug", 0, FlagKind::boolean, "log debug messages"},
-    {"systemd-cgroup", 0, FlagKind::boolean, "accepted for compatibility (cgroups through systemd)"},
+    {"systemd-cgroup", 0, FlagKind::boolean, "linux.cgroupsPath is slice:prefix:name: a transient systemd scope"},
     {"rootless", 0, FlagKind::value, "accepted for compatibility: true, false or auto", "MODE"},
     {"version", 'v', FlagKind::boolean, "print the version"},
 };

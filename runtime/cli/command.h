@@ -53,6 +53,10 @@ extern const std::span<const FlagSpec> global_flags;
 
 // The whole program: argv in, exit status out.
 int run_main(int argc, char** argv, std::span<const Command* const> commands);
+// Every command of ctr-runtime, in help order (its main, and ctr-shim,
+// which runs the runtime's command line in a forked child instead of an
+// exec: shim/runtime_in_process.h).
+std::span<const Command* const> all_commands();
 
 // `ctr-runtime --version`: three lines, runc's shape.
 std::string version_text();

@@ -1,3 +1,4 @@
+#include "runtime/cgroup_setup.h"
 #include "runtime/cli/common.h"
 
 #include <fcntl.h>
@@ -93,7 +94,9 @@ std::string seccomp_cache_dir(const std::string& container_state_dir) {
 }
 
 StateDirGuard::~StateDirGuard() {
-  if (!path_.empty()) (void)remove_tree(path_);
+  if (path_.empty()) return;
+  if (auto cgroup = cgroup::load_container_cgroup(path_)) (void)cgroup::destroy_container_cgroup(*cgroup);
+  (void)remove_tree(path_);
 }
 
 }  // namespace ctr::cli

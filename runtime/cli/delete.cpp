@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "runtime/base/files.h"
+#include "runtime/cgroup_setup.h"
 #include "runtime/cli/command.h"
 #include "runtime/cli/common.h"
 #include "runtime/cli/log.h"
@@ -21,9 +22,12 @@ constexpr std::chrono::seconds kExitTimeout{10};
 
 // SIGKILL everything, then wait for the init to be gone. It is not our
 // child (its parent reaps it); its pidfd tells us when it has exited.
-Status kill_and_wait(const ContainerState& state) {
+Status kill_and_wait(const std::string& dir, const ContainerState& state) {
   auto pidfd = open_init_pidfd(state, process_start_time);
   if (!pidfd) return {};  // gone already
+  // cgroup.kill reaches every process of the container, also those that
+  // left its pid namespace's view (none can escape a cgroup unprivileged).
+  if (auto cgroup = cgroup::load_container_cgroup(dir)) (void)cgroup::kill_container_cgroup(*cgroup);
   auto killed = signal_container(state, pidfd->get(), SIGKILL, /*all=*/true);
   if (!killed && killed.error().code != ESRCH) return killed;
   auto waited = wait_pidfd_exit(pidfd->get(), kExitTimeout);
@@ -31,9 +35,12 @@ Status kill_and_wait(const ContainerState& state) {
   return {};
 }
 
-// Poststop hooks (failures are warnings, per the spec), then the state dir.
+// The cgroup (after cgroup.kill, so nothing is left behind), poststop hooks
+// (failures are warnings, per the spec), then the state dir.
 Status destroy(const std::string& dir, ContainerState state) {
   state.status = ContainerStatus::stopped;
+  if (auto cgroup = cgroup::load_container_cgroup(dir))
+    TRY_CTX(cgroup::destroy_container_cgroup(*cgroup), "delete container \"" + state.id + "\"");
   auto hooks = saved_hooks_if_any(dir, state, "poststop");
   if (!hooks) log_warning(hooks.error().message);
   else if (auto ran = run_state_hooks(hooks->poststop, "poststop", state, "stopped"); !ran)
@@ -68,7 +75,7 @@ Result<int> run_delete(const GlobalOptions& global, const ParsedArgs& args) {
     return make_error("cannot delete container " + id + " that is not stopped: running; use --force", EBUSY);
   // A created container is deleted like runc does it: its waiting init is
   // killed, no --force needed.
-  if (state->status != ContainerStatus::stopped) TRY(kill_and_wait(*state));
+  if (state->status != ContainerStatus::stopped) TRY(kill_and_wait(dir, *state));
   TRY(destroy(dir, std::move(*state)));
   return 0;
 }

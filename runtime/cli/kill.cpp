@@ -2,6 +2,7 @@
 // --all, each of its processes).
 #include <signal.h>
 
+#include "runtime/cgroup_setup.h"
 #include "runtime/cli/command.h"
 #include "runtime/cli/common.h"
 #include "runtime/cli/log.h"
@@ -29,7 +30,17 @@ Result<int> run_kill(const GlobalOptions& global, const ParsedArgs& args) {
   auto pidfd = open_init_pidfd(state, process_start_time);
   if (!pidfd) return make_error("container not running", ESRCH);
   log_debug("kill container \"" + id + "\" with signal " + std::to_string(signal) + (args.flag("all") ? " (all)" : ""));
-  TRY(signal_container(state, pidfd->get(), signal, args.flag("all")));
+  // kill --all SIGKILL: cgroup.kill, so no process (a daemonised one that
+  // left the init's tree too) survives; signal_container still reaps the view.
+  bool cgroup_killed = false;
+  if (args.flag("all") && signal == SIGKILL) {
+    if (auto cgroup = cgroup::load_container_cgroup(state_dir(global, id))) {
+      TRY(cgroup::kill_container_cgroup(*cgroup));
+      cgroup_killed = true;
+    }
+  }
+  auto sent = signal_container(state, pidfd->get(), signal, args.flag("all"));
+  if (!sent && !(cgroup_killed && sent.error().code == ESRCH)) return std::move(sent).error();
   return 0;
 }
 

@@ -111,6 +111,7 @@ Result<Launched> launch_container(const GlobalOptions& global, const ParsedArgs&
 
   std::string created_at = now_rfc3339_nano();
   auto request = make_request(args, bundle, id, dir, preserve_fds, mode);
+  request.systemd_cgroup = global.systemd_cgroup;
   log_debug("creating container \"" + id + "\" from bundle " + bundle.path);
   TRY_ASSIGN(created, create_container(bundle.spec, request));
 

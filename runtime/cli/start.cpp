@@ -6,22 +6,11 @@
 #include "runtime/cli/common.h"
 #include "runtime/cli/log.h"
 #include "runtime/container.h"
+#include "runtime/in_process.h"
 
 namespace ctr::cli {
 
 namespace {
-
-// runc's wording (clients match on it), prefixed with the id.
-Status require_created(const ContainerState& state) {
-  std::string what;
-  switch (state.status) {
-    case ContainerStatus::created: return {};
-    case ContainerStatus::stopped: what = "cannot start a container that has stopped"; break;
-    case ContainerStatus::running: what = "cannot start a container that is already running"; break;
-    default: what = std::string("cannot start a container that is ") + status_name(state.status);
-  }
-  return make_error("container \"" + state.id + "\": " + what, EINVAL);
-}
 
 // runc's choice for a failed poststart hook: stop the container and fail,
 // so the caller never believes a half-set-up container is fine. (The spec

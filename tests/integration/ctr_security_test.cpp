@@ -102,7 +102,7 @@ TEST_F(CtrSecurityTest, SecurityOptions) {
   EXPECT_EQ(masks({"--security-opt", "unmask=/proc/timer_list"}), "0");
   expect_error(ctr({"run", "--rm", "--security-opt", "bogus=1", "busybox", "true"}), "unknown --security-opt");
   expect_error(ctr({"run", "--rm", "--security-opt", "label=type:spc_t", "busybox", "true"}), "not supported");
-  expect_error(ctr({"run", "--rm", "--userns", "keep-id", "busybox", "true"}), "keep-id");
+  expect_error(ctr({"run", "--rm", "--userns", "keep-id:size=1", "busybox", "true"}), "keep-id");
   expect_error(ctr({"run", "--rm", "--userns", "private", "busybox", "true"}), "--userns private");
   EXPECT_EQ(ctr({"run", "--rm", "--userns", "host", "busybox", "true"}).code, 0);
 }

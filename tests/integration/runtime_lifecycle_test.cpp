@@ -14,7 +14,8 @@ class Lifecycle : public RuntimeTest {};
 TEST_F(Lifecycle, CreateDoesNotRunTheProcessUntilStart) {
   std::string data = host_dir("data");
   auto bundle = make_bundle();
-  bundle.bind(data, "/var", false).shell("echo ran > /var/marker; exec sleep 30");
+  // Written then renamed: the marker appears with its content.
+  bundle.bind(data, "/var", false).shell("echo ran > /var/marker.tmp && mv /var/marker.tmp /var/marker; exec sleep 30");
   std::string id = new_id();
   Capture output;
   auto created = rt({"create", "--bundle", bundle.write(), id}, RunOptions().output(output.fd()));

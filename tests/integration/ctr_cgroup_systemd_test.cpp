@@ -1,0 +1,209 @@
+// Cgroups under a real systemd user manager (labelled needs-systemd:
+// scripts/test.sh runs this binary in a transient service of a manager it
+// starts). There the v2 tree has no controllers enabled, so the tests check
+// the scope's unit properties and where processes sit; the enforcement
+// tests run only where the controller is delegated.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "runtime/base/files.h"
+#include "runtime/base/strings.h"
+#include "tests/integration/ctr_container_fixture.h"
+
+namespace ctr::itest {
+namespace {
+
+class CtrCgroupSystemdTest : public CtrContainerTest {
+ protected:
+  void SetUp() override {
+    const char* bus = std::getenv("DBUS_SESSION_BUS_ADDRESS");
+    if (!bus || !*bus)
+      GTEST_SKIP() << "NO-USER-MANAGER: no systemd user bus (DBUS_SESSION_BUS_ADDRESS); scripts/test.sh runs these "
+                      "tests inside a systemd --user it starts";
+    auto state = systemctl({"is-system-running"});
+    if (trim(state.out).empty() || trim(state.out) == "offline")
+      GTEST_SKIP() << "NO-USER-MANAGER: systemctl --user does not reach a manager: " << state.describe();
+    CtrContainerTest::SetUp();
+  }
+
+  static CommandOutput systemctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"systemctl", "--user"});
+    return run_tracked(args);
+  }
+  static std::string property(const std::string& unit, const std::string& name) {
+    return std::string(trim(systemctl({"show", "-P", name, unit}).out));
+  }
+  // The v2 line of /proc/PID/cgroup.
+  static std::string cgroup_of(pid_t pid) {
+    auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+    if (!text) return "";
+    for (const auto& line : split(*text, '\n'))
+      if (starts_with(line, "0::")) return line.substr(3);
+    return "";
+  }
+  pid_t payload_pid(const std::string& name) {
+    auto pid = parse_u64(trim(ctr({"inspect", "-f", "{{.State.Pid}}", name}).out));
+    return pid ? static_cast<pid_t>(*pid) : 0;
+  }
+  static pid_t shim_pid(const std::string& id) {
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    auto text = read_file(std::string(runtime ? runtime : "") + "/ctr/containers/" + id + "/shim.pid");
+    if (!text) return 0;
+    auto pid = parse_u64(split(std::string(trim(*text)), ' ')[0]);
+    return pid ? static_cast<pid_t>(*pid) : 0;
+  }
+  static std::vector<std::string> own_controllers() {
+    std::string own = "/sys/fs/cgroup" + cgroup_of(::getpid());
+    auto text = read_file(own + "/cgroup.controllers");
+    return text ? split(std::string(trim(*text)), ' ') : std::vector<std::string>{};
+  }
+  static bool has_controller(const std::string& name) {
+    for (const auto& c : own_controllers())
+      if (c == name) return true;
+    return false;
+  }
+};
+
+bool ends_with(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+TEST_F(CtrCgroupSystemdTest, ScopeHasDelegateLimitsAndTwoLeaves) {
+  auto info = ctr({"info", "--format", "{{.host.cgroupManager}}"});
+  EXPECT_EQ(trim(info.out), "systemd") << info.describe();
+  auto run = ctr({"run", "-d", "--name", "limited", "-m", "64m", "--memory-swap", "128m", "--memory-reservation",
+                  "32m", "--cpus", "1.5", "--cpu-shares", "512", "--pids-limit", "50", "--blkio-weight", "500",
+                  "busybox", "sh", "-c", "cat /proc/self/cgroup; exec sleep 100"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  std::string id(trim(run.out));
+  std::string unit = "ctr-" + id + ".scope";
+  EXPECT_EQ(property(unit, "Delegate"), "yes");
+  EXPECT_EQ(property(unit, "Slice"), "user.slice");
+  EXPECT_EQ(property(unit, "MemoryMax"), std::to_string(64 << 20));
+  EXPECT_EQ(property(unit, "MemorySwapMax"), std::to_string(64 << 20));  // swap alone: 128m - 64m
+  EXPECT_EQ(property(unit, "MemoryLow"), std::to_string(32 << 20));
+  EXPECT_EQ(property(unit, "CPUQuotaPerSecUSec"), "1.500000s");
+  EXPECT_EQ(property(unit, "CPUWeight"), "20");  // shares 512, crun's conversion
+  EXPECT_EQ(property(unit, "TasksMax"), "50");
+  EXPECT_EQ(property(unit, "IOWeight"), "4950");
+  std::string scope = property(unit, "ControlGroup");
+  ASSERT_FALSE(scope.empty());
+  pid_t payload = payload_pid("limited");
+  pid_t shim = shim_pid(id);
+  ASSERT_GT(payload, 0);
+  ASSERT_GT(shim, 0);
+  EXPECT_EQ(cgroup_of(payload), scope + "/container");
+  EXPECT_EQ(cgroup_of(shim), scope + "/supervisor");
+  // The container's cgroup namespace: its own cgroup is `/`.
+  ASSERT_TRUE(eventually([&] { return ctr({"logs", "limited"}).out.find("0::") != std::string::npos; }));
+  EXPECT_NE(ctr({"logs", "limited"}).out.find("0::/\n"), std::string::npos) << ctr({"logs", "limited"}).out;
+
+  // An exec'd process joins the container's cgroup (and namespace).
+  auto exec = ctr({"exec", "limited", "cat", "/proc/self/cgroup"});
+  EXPECT_EQ(exec.code, 0) << exec.describe();
+  EXPECT_NE(exec.out.find("0::/\n"), std::string::npos) << exec.out;
+
+  auto removed = ctr({"rm", "-f", "limited"});
+  EXPECT_EQ(removed.code, 0) << removed.describe();
+  EXPECT_NE(::kill(payload, 0), 0) << "the payload outlived rm -f";
+  EXPECT_TRUE(eventually([&] { return ::kill(shim, 0) != 0; }, std::chrono::seconds(10))) << "the shim outlived rm -f";
+  EXPECT_TRUE(eventually([&] { return property(unit, "LoadState") == "not-found"; }, std::chrono::seconds(10)))
+      << property(unit, "ActiveState");
+  EXPECT_FALSE(path_exists("/sys/fs/cgroup" + scope));
+}
+
+TEST_F(CtrCgroupSystemdTest, RmForceLeavesNoProcessBehind) {
+  // A daemonised grandchild leaves the init's tree; cgroup.kill still finds it.
+  auto run = ctr({"run", "-d", "--name", "forked", "busybox", "sh", "-c", "setsid sleep 300 & exec sleep 300"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  std::string id(trim(run.out));
+  std::string scope = property("ctr-" + id + ".scope", "ControlGroup");
+  std::string procs = "/sys/fs/cgroup" + scope + "/container/cgroup.procs";
+  ASSERT_TRUE(eventually([&] {
+    auto text = read_file(procs);
+    return text && split(std::string(trim(*text)), '\n').size() >= 2;
+  }));
+  auto pids = split(std::string(trim(*read_file(procs))), '\n');
+  EXPECT_EQ(ctr({"rm", "-f", "forked"}).code, 0);
+  for (const auto& pid : pids) EXPECT_NE(::kill(static_cast<pid_t>(*parse_u64(pid)), 0), 0) << "pid " << pid;
+  EXPECT_FALSE(path_exists("/sys/fs/cgroup" + scope));
+}
+
+TEST_F(CtrCgroupSystemdTest, RestartPolicyRelaunchesInTheSameScope) {
+  // The relaunch comes from the old shim's exit command, inside the scope.
+  auto run = ctr({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c",
+                  "cat /proc/self/cgroup; exit 1"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  std::string id(trim(run.out));
+  bool done = eventually([&] {
+    return trim(ctr({"inspect", "--format", "{{.RestartCount}} {{.State.Status}}", "flaky"}).out) == "2 exited";
+  });
+  EXPECT_TRUE(done) << ctr({"inspect", "--format", "{{.RestartCount}} {{.State.Status}}", "flaky"}).out
+                    << ctr({"logs", "flaky"}).out;
+  auto logs = ctr({"logs", "flaky"}).out;
+  size_t runs = 0;
+  for (size_t at = logs.find("0::/\n"); at != std::string::npos; at = logs.find("0::/\n", at + 1)) ++runs;
+  EXPECT_EQ(runs, 3u) << logs;
+  EXPECT_EQ(ctr({"rm", "-f", "flaky"}).code, 0);
+  EXPECT_TRUE(eventually([&] { return property("ctr-" + id + ".scope", "LoadState") == "not-found"; },
+                         std::chrono::seconds(10)));
+}
+
+TEST_F(CtrCgroupSystemdTest, CgroupParentAndBadSlice) {
+  auto run = ctr({"run", "--rm", "--cgroup-parent", "ctrtest.slice", "busybox", "true"});
+  EXPECT_EQ(run.code, 0) << run.describe();
+  auto bad = ctr({"run", "--rm", "--cgroup-parent", "/not/a/slice", "busybox", "true"});
+  EXPECT_EQ(bad.code, 125) << bad.describe();
+  EXPECT_NE(bad.err.find("slice"), std::string::npos) << bad.err;
+}
+
+TEST_F(CtrCgroupSystemdTest, SplitGoesBelowOwnUnit) {
+  std::string own = cgroup_of(::getpid());
+  auto run = ctr({"run", "-d", "--name", "split", "--cgroups=split", "busybox", "sleep", "100"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  std::string id(trim(run.out));
+  pid_t payload = payload_pid("split");
+  ASSERT_GT(payload, 0);
+  std::string cgroup = cgroup_of(payload);
+  EXPECT_TRUE(starts_with(cgroup, own + "/")) << cgroup << " not below " << own;
+  EXPECT_TRUE(ends_with(cgroup, "/ctr-" + id + "/container")) << cgroup;
+  EXPECT_EQ(property("ctr-" + id + ".scope", "LoadState"), "not-found");
+  EXPECT_EQ(ctr({"rm", "-f", "split"}).code, 0);
+  EXPECT_FALSE(path_exists("/sys/fs/cgroup" + cgroup));
+}
+
+TEST_F(CtrCgroupSystemdTest, ManagerNoneRunsWithoutCgroup) {
+  std::string own = cgroup_of(::getpid());
+  auto run = ctr({"--cgroup-manager", "none", "run", "-d", "--name", "plain", "busybox", "sleep", "100"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  EXPECT_EQ(run.err, "") << "no warning when none was asked for";
+  pid_t payload = payload_pid("plain");
+  ASSERT_GT(payload, 0);
+  EXPECT_EQ(cgroup_of(payload), own);
+  auto limited = ctr({"--cgroup-manager", "none", "run", "--rm", "-m", "64m", "busybox", "true"});
+  EXPECT_EQ(limited.code, 125);
+  EXPECT_NE(limited.err.find("memory controller"), std::string::npos) << limited.err;
+}
+
+TEST_F(CtrCgroupSystemdTest, MemoryLimitOomKills) {
+  if (!has_controller("memory"))
+    GTEST_SKIP() << "NO-CGROUP-CONTROLLERS: the memory controller is not delegated to this user's cgroup v2 tree "
+                    "(cgroup.controllers is empty), so a limit cannot be enforced here";
+  auto run = ctr({"run", "--rm", "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
+                  "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived"});
+  EXPECT_EQ(run.code, 137) << run.describe();
+}
+
+TEST_F(CtrCgroupSystemdTest, PidsLimitIsHit) {
+  if (!has_controller("pids"))
+    GTEST_SKIP() << "NO-CGROUP-CONTROLLERS: the pids controller is not delegated to this user's cgroup v2 tree "
+                    "(cgroup.controllers is empty), so a limit cannot be enforced here";
+  auto run = ctr({"run", "--rm", "--pids-limit", "5", "busybox", "sh", "-c",
+                  "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done 2>/dev/null; wait; echo done"});
+  EXPECT_NE(run.err.find("fork"), std::string::npos) << run.describe();
+}
+
+}  // namespace
+}  // namespace ctr::itest
