@@ -101,6 +101,10 @@ void add_ps(Cli& cli, CLI::App& parent, const std::string& name);  // "ps", or "
 void add_logs(Cli& cli, CLI::App& parent);
 void add_stop(Cli& cli, CLI::App& parent);
 void add_kill(Cli& cli, CLI::App& parent);
+void add_pause(Cli& cli, CLI::App& parent);
+void add_unpause(Cli& cli, CLI::App& parent);
+void add_update(Cli& cli, CLI::App& parent);
+void add_stats(Cli& cli, CLI::App& parent);
 void add_rm(Cli& cli, CLI::App& parent);
 void add_wait(Cli& cli, CLI::App& parent);
 void add_container_cleanup(Cli& cli, CLI::App& parent);

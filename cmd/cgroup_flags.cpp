@@ -45,6 +45,16 @@ bool has(const std::vector<std::string>& list, const std::string& item) {
 }  // namespace
 
 void add_resource_flags(Cli& cli, CLI::App& sub, ResourceFlags& f) {
+  add_limit_flags(cli, sub, f);
+  cli.value(sub, "--oom-score-adj", f.oom_score_adj, "Tune the host's OOM preferences (-1000 to 1000)",
+            Completer::none);
+  cli.value(sub, "--cgroups", f.cgroups, "Control the container's cgroup: enabled, disabled or split",
+            Completer::fixed, {"enabled", "disabled", "split"});
+  cli.value(sub, "--cgroup-parent", f.cgroup_parent,
+            "Slice (systemd) or parent cgroup (cgroupfs) for the container's cgroup", Completer::none);
+}
+
+void add_limit_flags(Cli& cli, CLI::App& sub, ResourceFlags& f) {
   cli.value(sub, "-m,--memory", f.memory, "Memory limit (e.g. 512m, 1g)", Completer::none);
   cli.value(sub, "--memory-swap", f.memory_swap, "Memory plus swap limit (-1: unlimited swap)", Completer::none);
   cli.value(sub, "--memory-reservation", f.memory_reservation, "Memory soft limit (memory.low)", Completer::none);
@@ -61,12 +71,6 @@ void add_resource_flags(Cli& cli, CLI::App& sub, ResourceFlags& f) {
             Completer::files);
   cli.value(sub, "--device-write-bps", f.device_write_bps, "Limit write rate to a device (e.g. /dev/sda:1mb)",
             Completer::files);
-  cli.value(sub, "--oom-score-adj", f.oom_score_adj, "Tune the host's OOM preferences (-1000 to 1000)",
-            Completer::none);
-  cli.value(sub, "--cgroups", f.cgroups, "Control the container's cgroup: enabled, disabled or split",
-            Completer::fixed, {"enabled", "disabled", "split"});
-  cli.value(sub, "--cgroup-parent", f.cgroup_parent,
-            "Slice (systemd) or parent cgroup (cgroupfs) for the container's cgroup", Completer::none);
 }
 
 Result<int64_t> parse_ram_size(const std::string& text, const std::string& flag) {

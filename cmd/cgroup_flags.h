@@ -28,6 +28,8 @@ struct ResourceFlags {
   std::string cgroup_parent;        // --cgroup-parent
 };
 void add_resource_flags(Cli& cli, CLI::App& sub, ResourceFlags& flags);
+// Only the limits (--memory ... --device-write-bps): what `ctr update` takes.
+void add_limit_flags(Cli& cli, CLI::App& sub, ResourceFlags& flags);
 
 // "512m", "1g", "1024" (bytes), "1.5k": podman's RAMInBytes (1024-based).
 Result<int64_t> parse_ram_size(const std::string& text, const std::string& flag);

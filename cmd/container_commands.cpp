@@ -16,6 +16,10 @@ void add_container_commands(Cli& cli, CLI::App& app) {
   add_rename(cli, app);
   add_restart(cli, app);
   add_kill(cli, app);
+  add_pause(cli, app);
+  add_unpause(cli, app);
+  add_update(cli, app);
+  add_stats(cli, app);
   add_logs(cli, app);
   add_ps(cli, app, "ps");
   add_rm(cli, app);
@@ -39,6 +43,10 @@ void add_container_commands(Cli& cli, CLI::App& app) {
   add_rename(cli, *container);
   add_restart(cli, *container);
   add_kill(cli, *container);
+  add_pause(cli, *container);
+  add_unpause(cli, *container);
+  add_update(cli, *container);
+  add_stats(cli, *container);
   add_logs(cli, *container);
   add_ps(cli, *container, "ls");
   add_ps(cli, *container, "ps");

@@ -26,13 +26,18 @@ Status enter_root(const std::string& merged) {
   return {};
 }
 
-// The shim's pid when the container runs (its mount namespace has merged/).
-std::optional<pid_t> running_shim(const ContainerRecord& record) {
+// The shim's pid when the container runs (its mount namespace has merged/),
+// and the container's own pid.
+std::optional<shim::ContainerStatus> running_shim(const ContainerRecord& record) {
   LiveStatus live = live_status(record);
   if (live.state != "running" || !live.shim || live.shim->shim_pid <= 0) return std::nullopt;
   if (live.shim->state != shim::ContainerState::running) return std::nullopt;
   if (!path_exists("/proc/" + std::to_string(live.shim->shim_pid) + "/ns/mnt")) return std::nullopt;
-  return live.shim->shim_pid;
+  return *live.shim;
+}
+
+bool keep_id(const ContainerRecord& record) {
+  return record.userns.rfind("keep-id", 0) == 0;
 }
 
 // The child's Status over a pipe: code (int), then the message.
@@ -43,12 +48,21 @@ void send_status(int fd, const Status& status) {
   if (!message.empty()) (void)!::write(fd, message.data(), message.size());
 }
 
-Result<ContainerFsChild> start_joined(pid_t shim_pid, const std::string& merged, const std::function<Status()>& work,
-                                      ChildProcess& process, UniqueFd& from_child) {
+// `container_pid` > 0: also join the container's user namespace (keep-id
+// nests one in the store's, and its fuse-overlayfs mount shows owners as
+// that namespace numbers them).
+Result<ContainerFsChild> start_joined(pid_t shim_pid, pid_t container_pid, const std::string& merged,
+                                      const std::function<Status()>& work, ChildProcess& process,
+                                      UniqueFd& from_child) {
   std::string proc = "/proc/" + std::to_string(shim_pid) + "/ns/";
   bool join_user = !same_user_namespace(shim_pid);
   TRY_ASSIGN(user_ns, open_fd(proc + "user", O_RDONLY));
   TRY_ASSIGN(mnt_ns, open_fd(proc + "mnt", O_RDONLY));
+  UniqueFd container_user_ns;
+  if (container_pid > 0) {
+    TRY_ASSIGN(opened, open_fd("/proc/" + std::to_string(container_pid) + "/ns/user", O_RDONLY));
+    container_user_ns = std::move(opened);
+  }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
   UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -60,6 +74,8 @@ Result<ContainerFsChild> start_joined(pid_t shim_pid, const std::string& merged,
       if (join_user && ::setns(user_ns.get(), CLONE_NEWUSER) != 0)
         return sys_error("join the container's user namespace");
       if (::setns(mnt_ns.get(), CLONE_NEWNS) != 0) return sys_error("join the container's mount namespace");
+      if (container_user_ns && ::setns(container_user_ns.get(), CLONE_NEWUSER) != 0)
+        return sys_error("join the container's nested user namespace");
       TRY(enter_root(merged));
       return work();
     }();
@@ -93,10 +109,15 @@ Result<ContainerFsChild> start_in_container_fs(Context& ctx, const ContainerReco
   TRY_ASSIGN(layer, image::find_container_layer(*store, record.id));
   std::string merged = image::container_paths(*store, record.id).merged;
   ContainerFsChild out;
-  if (auto shim_pid = running_shim(record)) {
-    TRY(start_joined(*shim_pid, merged, work, out.process_, out.from_child_));
+  if (auto running = running_shim(record)) {
+    pid_t container_pid = keep_id(record) ? running->pid : 0;
+    TRY(start_joined(running->shim_pid, container_pid, merged, work, out.process_, out.from_child_));
     return out;
   }
+  // A stopped container is mounted in the store's namespace: no keep-id
+  // shift there, or image-root files would show as 1.
+  layer.uid_mapping.clear();
+  layer.gid_mapping.clear();
   TRY_ASSIGN(maps, ctx.maps());
   image::Store* store_ptr = store;
   // start_in_userns gives a private mount namespace (with a user namespace

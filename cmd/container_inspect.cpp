@@ -101,9 +101,9 @@ Json state_json(const Json& spec, const ContainerRecord& record, const LiveStatu
   const auto& exit = live.shim ? live.shim->exit : std::nullopt;
   int64_t started = live.shim ? mtime_ns(dir + "/" + shim::kContainerPidFile) : 0;
   Json state = {{"OciVersion", string_or(at(spec, "ociVersion"), "")},
-                {"Status", live.state},
-                {"Running", running},
-                {"Paused", false},
+                {"Status", live.shown_state()},
+                {"Running", running && !live.paused},
+                {"Paused", live.paused},
                 {"Restarting", false},
                 {"OOMKilled", exit ? exit->oom_killed : false},
                 {"Dead", false},

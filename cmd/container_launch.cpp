@@ -16,6 +16,7 @@
 
 #include "cmd/sdnotify.h"
 #include "cmd/cgroup_flags.h"
+#include "cmd/container_pause.h"
 #include "image/container_layers.h"
 #include "runtime/cgroup_setup.h"
 #include "runtime/base/child_process.h"
@@ -291,7 +292,10 @@ Result<bool> signal_container(const ContainerRecord& record, int signal) {
   if (signal == SIGKILL && !record.cgroups_path.empty()) kill.push_back("--all");
   kill.insert(kill.end(), {record.id, std::to_string(signal)});
   Status sent = runtime_in_container(status->shim_pid, kill);
-  if (sent) return true;
+  if (sent) {
+    thaw_if_paused(record);  // a paused container handles the signal once thawed
+    return true;
+  }
   // It may have ended between the status read and the signal; its shim
   // records the exit a moment after the runtime stops seeing the process.
   auto again = shim::wait_container(shim_state_dir(record.id), std::chrono::seconds(2));

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "cmd/container_pause.h"
 #include "image/container_layers.h"
 #include "runtime/base/files.h"
 #include "userns/idmap.h"
@@ -236,6 +237,7 @@ LiveStatus live_status(const ContainerRecord& record) {
   live.started = mtime_of(dir + "/" + shim::kContainerPidFile);
   if (status->state == shim::ContainerState::running) {
     live.state = "running";
+    live.paused = container_paused(record.id);
   } else {
     live.state = "exited";
     live.finished = mtime_of(dir + "/" + shim::kExitFile);

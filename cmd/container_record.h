@@ -103,6 +103,11 @@ struct LiveStatus {
   int64_t started = 0;                        // unix seconds, when known
   int64_t finished = 0;                       // unix seconds, when known
   int exit_code() const { return shim && shim->exit ? shim->exit->exit_code : -1; }
+  // Running, but its cgroup is frozen (ctr pause). `state` stays "running"
+  // (every command that needs a live process still finds one); what ps and
+  // inspect show is shown_state().
+  bool paused = false;
+  std::string shown_state() const { return paused ? "paused" : state; }
 };
 LiveStatus live_status(const ContainerRecord& record);
 

@@ -44,6 +44,11 @@ const std::map<std::string, std::string>& examples_table() {
       {"ctr start", "ctr start box\n  ctr start -a -i shell"},
       {"ctr stop", "ctr stop box\n  ctr stop -t 2 box web"},
       {"ctr kill", "ctr kill box\n  ctr kill -s SIGHUP web"},
+      {"ctr pause", "ctr pause box\n  ctr pause -a"},
+      {"ctr unpause", "ctr unpause box\n  ctr unpause -a"},
+      {"ctr stats", "ctr stats --no-stream\n  ctr stats --no-stream --format json web\n"
+                    "  ctr stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.PIDs}}'"},
+      {"ctr update", "ctr update --memory 256m box\n  ctr update --cpus 1.5 --pids-limit 100 web"},
       {"ctr rm", "ctr rm box\n  ctr rm -f web"},
       {"ctr generate", "ctr generate systemd --new --name web"},
       {"ctr generate systemd",

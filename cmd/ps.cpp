@@ -29,6 +29,7 @@ struct PsFlags {
 
 std::string status_text(const LiveStatus& live, int64_t now) {
   if (live.state == "created") return "Created";
+  if (live.paused) return "Paused";
   if (live.state == "running") return "Up " + human_duration(now - live.started);
   std::string code = live.exit_code() >= 0 ? std::to_string(live.exit_code()) : "unknown";
   return "Exited (" + code + ") " + human_age(live.finished, now);
@@ -67,7 +68,7 @@ Json template_row(const Entry& e, bool no_trunc, int64_t now) {
   row["CreatedAt"] = rfc3339(record.created);
   row["RunningFor"] = human_age(record.created, now);
   row["Status"] = status_text(e.live, now);
-  row["State"] = e.live.state;
+  row["State"] = e.live.shown_state();
   row["Ports"] = "";
   row["Names"] = record.name;
   row["Pid"] = e.live.state == "running" && e.live.shim ? e.live.shim->pid : 0;
@@ -112,7 +113,7 @@ Json json_row(const Entry& e, int64_t now) {
           {"Restarts", record.restart_count},
           {"Size", nullptr},
           {"StartedAt", e.live.state != "created" && e.live.started ? e.live.started : go_zero_time},
-          {"State", e.live.state},
+          {"State", e.live.shown_state()},
           {"Status", status_text(e.live, now)},
           {"Created", record.created}};
 }
@@ -163,7 +164,7 @@ int run_ps(Context& ctx, const PsFlags& flags) {
     if (!all && e.live.state != "running") continue;
     auto name = image_names.find(e.record.image_id);
     e.image = name != image_names.end() ? name->second : e.record.image_name;
-    PsFilter::Subject subject{&e.record, e.live.state, e.live.exit_code(), e.image};
+    PsFilter::Subject subject{&e.record, e.live.shown_state(), e.live.exit_code(), e.image};
     if (!filter->matches(subject)) continue;
     entries.push_back(std::move(e));
   }

@@ -317,6 +317,24 @@ Result<std::string> scope_control_group(const std::string& unit) {
   return unit_control_group(bus.get(), unit);
 }
 
+Status set_unit_properties(const std::string& unit, const std::vector<UnitProperty>& properties) {
+  TRY_ASSIGN(bus, open_user_bus());
+  sd_bus_message* raw = nullptr;
+  TRY(check(sd_bus_message_new_method_call(bus.get(), &raw, kDest, kPath, kManager, "SetUnitProperties"),
+            "SetUnitProperties"));
+  Message call(raw);
+  TRY(check(sd_bus_message_append(call.get(), "sb", unit.c_str(), 1), "SetUnitProperties"));
+  TRY(check(sd_bus_message_open_container(call.get(), 'a', "(sv)"), "SetUnitProperties"));
+  for (const auto& p : properties) TRY(append_property(call.get(), p));
+  TRY(check(sd_bus_message_close_container(call.get()), "SetUnitProperties"));
+  BusError error;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_call(bus.get(), call.get(), kCallTimeoutUsec, &error.e, &reply);
+  sd_bus_message_unref(reply);
+  if (r < 0) return make_error("set the properties of " + unit + ": " + error.text(r), -r);
+  return {};
+}
+
 Status stop_unit(const std::string& unit) {
   TRY_ASSIGN(bus, open_user_bus());
   BusError error;

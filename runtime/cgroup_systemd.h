@@ -57,6 +57,9 @@ bool user_bus_available();
 Result<std::string> start_scope(const ScopeRequest& request);
 // The cgroup of a running scope (relative to the v2 mount).
 Result<std::string> scope_control_group(const std::string& unit);
+// SetUnitProperties(runtime=true) on a running unit: `ctr update` of a
+// scope's limits, so systemd writes them and `systemctl show` agrees.
+Status set_unit_properties(const std::string& unit, const std::vector<UnitProperty>& properties);
 // Stops the unit (its processes are killed by systemd); a missing unit is fine.
 Status stop_unit(const std::string& unit);
 

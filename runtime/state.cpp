@@ -15,6 +15,8 @@
 
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
+#include "runtime/cgroup_freeze.h"
+#include "runtime/cgroup_setup.h"
 #include "userns/idmap.h"
 
 namespace ctr {
@@ -262,8 +264,14 @@ ContainerStatus probe_status(const std::string& dir, const ContainerState& state
   if (state.pid <= 0) return ContainerStatus::stopped;
   uint64_t now = start_time_of(state.pid);
   if (now == 0 || now != state.start_time) return ContainerStatus::stopped;
-  return compute_status(state.pid, state.start_time, now, process_is_zombie(state.pid),
-                        path_exists(dir + "/exec.fifo"));
+  auto status = compute_status(state.pid, state.start_time, now, process_is_zombie(state.pid),
+                               path_exists(dir + "/exec.fifo"));
+  // crun's rule: a running container whose cgroup is asked to freeze is paused.
+  if (status == ContainerStatus::running) {
+    auto cgroup = cgroup::load_container_cgroup(dir);
+    if (cgroup && cgroup::freeze_requested(cgroup->dir)) return ContainerStatus::paused;
+  }
+  return status;
 }
 
 static Result<ContainerState> load_from_dir(const std::string& dir, const std::string& id,

@@ -15,6 +15,7 @@
 
 #include "runtime/base/child_process.h"
 #include "runtime/base/files.h"
+#include "shim/oom.h"
 #include "shim/supervisor_impl.h"
 
 namespace ctr::shim::detail {
@@ -223,9 +224,8 @@ ExitRecord Supervisor::exit_record() const {
   }
   record.finished_at = now_rfc3339_nano();
   record.timed_out = timed_out_;
-  // OOM kills are only known through the container's cgroup (memory.events),
-  // which the shim learns with the systemd integration; until then false.
-  record.oom_killed = false;
+  // Known only through the container's cgroup (memory.events): shim/oom.h.
+  record.oom_killed = container_oom_killed(opt_.runtime_args, opt_.id);
   if (log_) record.dropped_log_bytes = log_->dropped_bytes();
   return record;
 }

@@ -47,6 +47,9 @@ extern const Command delete_command;
 extern const Command exec_command;
 extern const Command ps_command;
 extern const Command features_command;
+extern const Command pause_command;
+extern const Command resume_command;
+extern const Command update_command;
 
 // The global flags, parsed up to the command name.
 extern const std::span<const FlagSpec> global_flags;

@@ -71,8 +71,10 @@ Result<int> run_delete(const GlobalOptions& global, const ParsedArgs& args) {
   auto state = load_state(global, id);
   if (!state && state.error().code == ENOENT) return delete_partial(dir, id, force, std::move(state).error());
   if (!state) return std::move(state).error();
-  if (state->status == ContainerStatus::running && !force)
-    return make_error("cannot delete container " + id + " that is not stopped: running; use --force", EBUSY);
+  if ((state->status == ContainerStatus::running || state->status == ContainerStatus::paused) && !force)
+    return make_error("cannot delete container " + id + " that is not stopped: " + status_name(state->status) +
+                          "; use --force",
+                      EBUSY);
   // A created container is deleted like runc does it: its waiting init is
   // killed, no --force needed.
   if (state->status != ContainerStatus::stopped) TRY(kill_and_wait(dir, *state));

@@ -61,7 +61,7 @@ nlohmann::ordered_json linux_features() {
   nlohmann::ordered_json j;
   j["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
   j["capabilities"] = all_capability_names();
-  j["cgroup"] = {{"v1", false}, {"v2", true}, {"systemd", false}, {"systemdUser", false}};
+  j["cgroup"] = {{"v1", false}, {"v2", true}, {"systemd", true}, {"systemdUser", true}};
   j["seccomp"] = seccomp_features();
   j["apparmor"] = {{"enabled", false}};
   j["selinux"] = {{"enabled", false}};

@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
@@ -187,6 +190,122 @@ TEST_F(CtrCgroupSystemdTest, ManagerNoneRunsWithoutCgroup) {
   EXPECT_NE(limited.err.find("memory controller"), std::string::npos) << limited.err;
 }
 
+// "key value" lines (cgroup.events): the value of `key`.
+std::string flat_value(const std::string& text, const std::string& key) {
+  for (const auto& line : split(text, '\n'))
+    if (starts_with(line, key + " ")) return line.substr(key.size() + 1);
+  return "";
+}
+
+// The lines a counting container has logged so far.
+size_t logged_lines(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST_F(CtrCgroupSystemdTest, PauseFreezesAndUnpauseThaws) {
+  auto run = ctr({"run", "-d", "--name", "counter", "busybox", "sh", "-c",
+                  "i=0; while :; do i=$((i+1)); echo $i; usleep 20000; done"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  std::string id(trim(run.out));
+  std::string events = "/sys/fs/cgroup" + property("ctr-" + id + ".scope", "ControlGroup") + "/container/cgroup.events";
+  auto lines = [&] { return logged_lines(ctr({"logs", "counter"}).out); };
+  auto frozen = [&] {
+    auto text = read_file(events);
+    return text ? std::string(trim(flat_value(*text, "frozen"))) : std::string("unreadable");
+  };
+  ASSERT_TRUE(eventually([&] { return lines() >= 3; })) << ctr({"logs", "counter"}).describe();
+
+  auto paused = ctr({"pause", "counter"});
+  ASSERT_EQ(paused.code, 0) << paused.describe();
+  EXPECT_EQ(paused.out, "counter\n");
+  EXPECT_EQ(frozen(), "1");
+  EXPECT_EQ(trim(ctr({"inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "counter"}).out), "paused true");
+  EXPECT_EQ(trim(ctr({"ps", "--format", "{{.Status}}"}).out), "Paused");
+  // Frozen: the counter stops (what was in the pipe has drained by now).
+  usleep(200 * 1000);
+  size_t frozen_at = lines();
+  usleep(500 * 1000);
+  EXPECT_EQ(lines(), frozen_at) << "the container ran while paused";
+  auto again = ctr({"pause", "counter"});
+  EXPECT_EQ(again.code, 125);
+  EXPECT_NE(again.err.find("already paused"), std::string::npos) << again.err;
+
+  auto thawed = ctr({"unpause", "counter"});
+  ASSERT_EQ(thawed.code, 0) << thawed.describe();
+  EXPECT_EQ(thawed.out, "counter\n");
+  EXPECT_EQ(frozen(), "0");
+  EXPECT_TRUE(eventually([&] { return lines() > frozen_at; })) << "the counter did not resume";
+  EXPECT_EQ(trim(ctr({"inspect", "-f", "{{.State.Status}}", "counter"}).out), "running");
+  auto not_paused = ctr({"unpause", "counter"});
+  EXPECT_EQ(not_paused.code, 125);
+  EXPECT_NE(not_paused.err.find("is not paused"), std::string::npos) << not_paused.err;
+
+  // A paused container is removed with rm -f, nothing left behind.
+  ASSERT_EQ(ctr({"pause", "-a"}).code, 0);
+  pid_t payload = payload_pid("counter");
+  auto removed = ctr({"rm", "-f", "counter"});
+  EXPECT_EQ(removed.code, 0) << removed.describe();
+  ASSERT_GT(payload, 0);
+  EXPECT_NE(::kill(payload, 0), 0) << "the paused payload outlived rm -f";
+}
+
+TEST_F(CtrCgroupSystemdTest, StopAndKillOfAPausedContainer) {
+  ASSERT_EQ(ctr({"run", "-d", "--name", "sleeper", "busybox", "sh", "-c",
+                 "trap 'exit 3' TERM; while :; do usleep 20000; done"})
+                .code,
+            0);
+  ASSERT_EQ(ctr({"pause", "sleeper"}).code, 0);
+  // The SIGTERM is handled once stop thaws the container: exit 3, not a
+  // SIGKILL (137) after the timeout.
+  auto stopped = ctr({"stop", "-t", "60", "sleeper"});
+  EXPECT_EQ(stopped.code, 0) << stopped.describe();
+  EXPECT_EQ(trim(ctr({"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "sleeper"}).out), "exited 3");
+  ASSERT_EQ(ctr({"start", "sleeper"}).code, 0);
+  ASSERT_EQ(ctr({"pause", "sleeper"}).code, 0);
+  EXPECT_EQ(ctr({"kill", "sleeper"}).code, 0);
+  auto waited = ctr({"wait", "sleeper"});
+  EXPECT_EQ(trim(waited.out), "137") << waited.describe();
+  EXPECT_EQ(ctr({"rm", "sleeper"}).code, 0);
+}
+
+TEST_F(CtrCgroupSystemdTest, UpdateSetsTheScopeProperties) {
+  auto run = ctr({"run", "-d", "--name", "grow", "--pids-limit", "50", "-m", "64m", "busybox", "sleep", "300"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  std::string id(trim(run.out));
+  std::string unit = "ctr-" + id + ".scope";
+  auto updated = ctr({"update", "--pids-limit", "80", "--memory", "128m", "--cpus", "0.5", "grow"});
+  ASSERT_EQ(updated.code, 0) << updated.describe();
+  EXPECT_EQ(trim(updated.out), id);
+  EXPECT_EQ(property(unit, "TasksMax"), "80");
+  EXPECT_EQ(property(unit, "MemoryMax"), std::to_string(128 << 20));
+  EXPECT_EQ(property(unit, "CPUQuotaPerSecUSec"), "500ms");
+  auto none = ctr({"update", "grow"});
+  EXPECT_EQ(none.code, 125);
+  EXPECT_NE(none.err.find("at least one resource flag"), std::string::npos) << none.err;
+  auto bad = ctr({"update", "--memory", "lots", "grow"});
+  EXPECT_EQ(bad.code, 125);
+  EXPECT_NE(bad.err.find("lots"), std::string::npos) << bad.err;
+  EXPECT_EQ(ctr({"rm", "-f", "grow"}).code, 0);
+}
+
+TEST_F(CtrCgroupSystemdTest, StatsReportsFromTheCgroup) {
+  ASSERT_EQ(ctr({"run", "-d", "--name", "busy", "busybox", "sleep", "300"}).code, 0);
+  auto stats = ctr({"stats", "--no-stream", "--format", "json", "busy"});
+  ASSERT_EQ(stats.code, 0) << stats.describe();
+  auto rows = nlohmann::json::parse(stats.out, nullptr, false);
+  ASSERT_TRUE(rows.is_array() && rows.size() == 1) << stats.out;
+  EXPECT_EQ(rows[0].value("name", ""), "busy");
+  // cpu.stat is a core file: CPU is known even without the cpu controller.
+  EXPECT_NE(rows[0].value("cpu_percent", "--"), "--") << stats.out;
+  std::string pids = rows[0].value("pids", "");
+  EXPECT_EQ(pids, has_controller("pids") ? "1" : "--") << stats.out;
+  auto table = ctr({"stats", "--no-stream"});
+  EXPECT_EQ(table.code, 0);
+  EXPECT_EQ(table.out.rfind("ID ", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("busy"), std::string::npos) << table.out;
+  EXPECT_EQ(ctr({"rm", "-f", "busy"}).code, 0);
+}
+
 TEST_F(CtrCgroupSystemdTest, MemoryLimitOomKills) {
   if (!has_controller("memory"))
     GTEST_SKIP() << "NO-CGROUP-CONTROLLERS: the memory controller is not delegated to this user's cgroup v2 tree "
@@ -194,6 +313,19 @@ TEST_F(CtrCgroupSystemdTest, MemoryLimitOomKills) {
   auto run = ctr({"run", "--rm", "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
                   "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived"});
   EXPECT_EQ(run.code, 137) << run.describe();
+}
+
+TEST_F(CtrCgroupSystemdTest, OomKillShowsInInspect) {
+  if (!has_controller("memory"))
+    GTEST_SKIP() << "NO-CGROUP-CONTROLLERS: the memory controller is not delegated to this user's cgroup v2 tree "
+                    "(cgroup.controllers is empty), so no OOM kill can happen here";
+  auto run = ctr({"run", "-d", "--name", "hog", "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
+                  "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  auto waited = ctr({"wait", "hog"});
+  EXPECT_EQ(trim(waited.out), "137") << waited.describe();
+  EXPECT_EQ(trim(ctr({"inspect", "-f", "{{.State.OOMKilled}}", "hog"}).out), "true");
+  EXPECT_EQ(ctr({"rm", "-f", "hog"}).code, 0);
 }
 
 TEST_F(CtrCgroupSystemdTest, PidsLimitIsHit) {

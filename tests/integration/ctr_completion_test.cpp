@@ -137,7 +137,7 @@ TEST_F(CtrCompletionShells, BashCompletesCommandsImagesAndFlagValues) {
   auto flags = bash_complete("ctr load --in");
   EXPECT_EQ(flags.out, "--input\n") << flags.describe();
   auto starts = bash_complete("ctr st");
-  EXPECT_EQ(starts.out, "start\nstop\n") << starts.describe();
+  EXPECT_EQ(starts.out, "stats\nstart\nstop\n") << starts.describe();
   auto containers = bash_complete("ctr logs ");
   EXPECT_TRUE(has_line(containers.out, "comptest-box")) << containers.describe();
   // Only running containers for stop: the created one is not offered.

@@ -110,6 +110,33 @@ TEST_F(CtrUsernsTest, KeepIdWithUserZeroAndExplicitIds) {
   EXPECT_EQ(mode.out, "keep-id\n");
 }
 
+// cp sees owners as the container does, running or stopped: image files
+// stay root's, a file the keep-id user made is the user's.
+TEST_F(CtrUsernsTest, KeepIdCpShowsTheContainersOwners) {
+  if (auto problem = keep_id_problem()) GTEST_SKIP() << *problem;
+  ASSERT_EQ(ctr({"run", "-d", "--name", "k", "--userns=keep-id", "busybox", "sh", "-c",
+                 "touch /tmp/mine; exec sleep 100"})
+                .code,
+            0);
+  ASSERT_TRUE(eventually([&] { return ctr({"exec", "k", "test", "-e", "/tmp/mine"}).code == 0; }));
+  std::string uid = std::to_string(::getuid()), gid = std::to_string(::getgid());
+  auto listing = [&](const std::string& file) {
+    auto out = run_tracked({"/bin/sh", "-c",
+                            shell_quote(ctr_binary()) + " --root " + shell_quote(root_) + " cp k:" + file +
+                                " - | tar -tv --numeric-owner -f -"});
+    EXPECT_EQ(out.code, 0) << out.describe();
+    return out.out;
+  };
+  auto check = [&](const char* state) {
+    std::string image_file = listing("/bin/busybox"), made = listing("/tmp/mine");
+    EXPECT_TRUE(contains(image_file, " 0/0 ")) << state << ": " << image_file;
+    EXPECT_TRUE(contains(made, " " + uid + "/" + gid + " ")) << state << ": " << made;
+  };
+  check("running");
+  ASSERT_EQ(ctr({"stop", "-t", "0", "k"}).code, 0);
+  check("stopped");
+}
+
 TEST_F(CtrUsernsTest, BadUsernsValuesAreRefused) {
   for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
            {"keep-id:foo=1", "unknown keep-id option `foo=1`"},
