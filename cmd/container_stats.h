@@ -9,22 +9,13 @@
 #include <string>
 
 #include "cmd/output.h"
+#include "runtime/cgroup_stats.h"
 
 namespace ctr::cmd {
 
-struct StatsSample {
-  std::optional<uint64_t> cpu_usec;  // cpu.stat usage_usec
-  std::optional<uint64_t> mem_usage, mem_limit;
-  std::optional<uint64_t> pids;
-  std::optional<uint64_t> read_bytes, write_bytes;  // io.stat, summed over devices
-  int64_t taken_ns = 0;                             // CLOCK_REALTIME
-};
-
-// Reads the files of cgroup `dir` ("" = no cgroup: everything absent).
-// An unlimited memory.max reads as the host's memory (podman's limit).
-StatsSample sample_cgroup(const std::string& dir);
-// io.stat text -> (rbytes, wbytes) summed.
-std::pair<uint64_t, uint64_t> io_totals(const std::string& io_stat);
+using cgroup::io_totals;
+using cgroup::sample_cgroup;
+using cgroup::StatsSample;
 
 // podman's stats row: ID, Name, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO,
 // PIDs. CPU % over [since_ns, now] using `previous` cpu usage (0 and the

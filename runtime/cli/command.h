@@ -49,6 +49,7 @@ extern const Command ps_command;
 extern const Command features_command;
 extern const Command pause_command;
 extern const Command resume_command;
+extern const Command events_command;
 extern const Command update_command;
 
 // The global flags, parsed up to the command name.

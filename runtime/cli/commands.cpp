@@ -5,8 +5,9 @@ namespace ctr::cli {
 
 std::span<const Command* const> all_commands() {
   static const Command* const commands[] = {
-      &create_command, &start_command, &run_command,  &state_command, &list_command,     &kill_command,
-      &delete_command, &exec_command,  &ps_command,   &spec_command,  &features_command, &pause_command, &resume_command, &update_command,
+      &create_command, &start_command, &run_command,   &state_command,   &list_command,
+      &kill_command,   &delete_command, &exec_command, &ps_command,      &spec_command,
+      &features_command, &pause_command, &resume_command, &update_command, &events_command,
   };
   return commands;
 }

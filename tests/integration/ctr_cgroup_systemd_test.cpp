@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "tests/integration/ctr_container_fixture.h"
+#include "tests/integration/test_env.h"
 
 namespace ctr::itest {
 namespace {
@@ -304,6 +306,41 @@ TEST_F(CtrCgroupSystemdTest, StatsReportsFromTheCgroup) {
   EXPECT_EQ(table.out.rfind("ID ", 0), 0u) << table.out;
   EXPECT_NE(table.out.find("busy"), std::string::npos) << table.out;
   EXPECT_EQ(ctr({"rm", "-f", "busy"}).code, 0);
+}
+
+// ctr-runtime events reads the same cgroup files, in runc's JSON shape.
+TEST_F(CtrCgroupSystemdTest, RuntimeEventsReportStats) {
+  auto run = ctr({"run", "-d", "--name", "ev", "busybox", "sleep", "300"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  std::string id(trim(run.out));
+  const char* runroot = std::getenv("CTR_RUNROOT");
+  std::string root = (runroot && *runroot ? std::string(runroot) : std::string(std::getenv("XDG_RUNTIME_DIR")) + "/ctr") +
+                     "/runtime";
+  auto once = run_command({runtime_binary(), "--root", root, "events", "--stats", id});
+  ASSERT_EQ(once.code, 0) << once.describe();
+  auto event = nlohmann::json::parse(once.out, nullptr, false);
+  ASSERT_TRUE(event.is_object()) << once.out;
+  EXPECT_EQ(event.value("type", ""), "stats");
+  EXPECT_EQ(event.value("id", ""), id);
+  // cpu.stat is a core file: CPU time is known even without the cpu controller.
+  EXPECT_TRUE(event["data"]["cpu"]["usage"]["total"].is_number()) << once.out;
+  // The streaming form prints every interval and ends when the container does.
+  std::string lines_file = path("events");
+  auto streamed = std::async(std::launch::async, [&] {
+    return run_shell(shell_quote(runtime_binary()) + " --root " + shell_quote(root) + " events --interval 100ms " + id +
+                         " > " + shell_quote(lines_file),
+                     60);
+  });
+  ASSERT_TRUE(eventually([&] {
+    auto text = read_file(lines_file);
+    return text && std::count(text->begin(), text->end(), '\n') >= 2;
+  })) << "no stats events every 100ms";
+  EXPECT_EQ(ctr({"rm", "-f", "ev"}).code, 0);
+  auto stream = streamed.get();
+  EXPECT_EQ(stream.code, 0) << stream.describe();
+  auto bad = run_command({runtime_binary(), "--root", root, "events", "--interval", "soon", id});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("invalid --interval `soon`"), std::string::npos) << bad.describe();
 }
 
 TEST_F(CtrCgroupSystemdTest, MemoryLimitOomKills) {
