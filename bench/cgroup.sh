@@ -29,6 +29,13 @@ ensure_test_user
 build_fixtures
 
 make_session
+# The shim and runtime that belong to CTR_BIN (installed side by side), not
+# BUILD_DIR's, which make_session puts in the session environment.
+bin_dir=$(dirname "$CTR_BIN")
+if [ -x "$bin_dir/ctr-runtime" ] && [ -x "$bin_dir/ctr-shim" ]; then
+  CTR_ENV=("${CTR_ENV[@]/#CTR_RUNTIME_BIN=*/CTR_RUNTIME_BIN=$bin_dir/ctr-runtime}")
+  CTR_ENV=("${CTR_ENV[@]/#CTR_SHIM_BIN=*/CTR_SHIM_BIN=$bin_dir/ctr-shim}")
+fi
 trap 'stop_user_manager; remove_session' EXIT
 start_user_manager || die "the systemd user manager did not start"
 tar -C "$CTR_FIXTURES/busybox-rootfs" --exclude=./.complete -cf "$CTR_SESSION/busybox.tar" .
