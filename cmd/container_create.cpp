@@ -396,8 +396,8 @@ Result<ContainerRecord> create_container(Context& ctx, const CreateFlags& flags)
   TRY(check_sdnotify_mode(flags.sdnotify));
   record.sdnotify_mode = flags.sdnotify;
   // Taken out of the environment in every mode, before anything is started.
-  if (flags.sdnotify != "ignore") record.sdnotify_socket = take_notify_socket();
-  (void)take_notify_socket();
+  const std::string& notify_socket = take_notify_socket();
+  if (flags.sdnotify != "ignore") record.sdnotify_socket = notify_socket;
   // systemd takes a READY=1 only from inside the unit's cgroup; a container
   // in a scope of its own is outside it (no relay yet, see sdnotify.h).
   if (flags.sdnotify == "container" && !record.sdnotify_socket.empty() && flags.resources.cgroups == "enabled")

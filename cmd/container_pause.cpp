@@ -1,6 +1,9 @@
 #include "cmd/container_pause.h"
 
+#include <iostream>
+
 #include "cmd/container_launch.h"
+#include "cmd/container_targets.h"
 #include "runtime/cgroup_freeze.h"
 #include "runtime/cgroup_setup.h"
 
@@ -48,6 +51,27 @@ void thaw_if_paused(const ContainerRecord& record) {
   // The container may be exiting meanwhile (SIGKILL): a failed thaw of a
   // cgroup that is going away changes nothing.
   (void)cgroup::set_frozen(cgroup->dir, false);
+}
+
+int freeze_containers(Context& ctx, const std::vector<std::string>& names, bool all, bool freeze) {
+  auto store = ctx.store();
+  if (!store) return fail(store.error());
+  int status = 0;
+  // --all: the containers the command applies to.
+  auto applies = [freeze](const ContainerRecord& r) {
+    auto live = live_status(r);
+    return freeze ? live.state == "running" && !live.paused : live.paused;
+  };
+  auto targets = select_containers(**store, freeze ? "pause" : "unpause", names, all, applies, status);
+  if (!targets) return fail(targets.error());
+  for (const auto& [text, record] : *targets) {
+    if (auto done = freeze ? pause_container(record) : unpause_container(record); !done) {
+      status = fail(done.error());
+      continue;
+    }
+    std::cout << text << std::endl;
+  }
+  return status;
 }
 
 }  // namespace ctr::cmd

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "cmd/app.h"
 #include "cmd/container_record.h"
 #include "runtime/base/result.h"
 
@@ -19,5 +20,10 @@ Status unpause_container(const ContainerRecord& record);
 // stop / kill / rm -f of a paused container: thaws it so a catchable
 // signal already sent is handled (a frozen task only dies of SIGKILL).
 void thaw_if_paused(const ContainerRecord& record);
+
+// `ctr pause` / `ctr unpause`: the named containers (or, with --all, every
+// running / paused one) frozen or thawed, each name or ID printed as podman
+// does. Returns the exit status.
+int freeze_containers(Context& ctx, const std::vector<std::string>& names, bool all, bool freeze);
 
 }  // namespace ctr::cmd
