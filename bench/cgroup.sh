@@ -4,7 +4,8 @@
 # bus, Delegate=yes, the shim and payload in two leaves) vs
 # `--cgroup-manager none`, side by side in ONE hyperfine run, inside a real
 # systemd user manager (scripts/lib.sh start_user_manager), as the test
-# user. Target: the scope adds at most 10 ms.
+# user. Target: the scope adds at most 10 ms. Both with --network=none, so
+# the network helper's start (tens of ms) does not hide the difference.
 #
 #   bench/cgroup.sh          (as root, after scripts/setup.sh)
 #
@@ -51,11 +52,11 @@ ctr_() { "$CTR" --root "$S/store" "$@"; }
 ctr_ import -q "$S/busybox.tar" busybox >/dev/null
 m=$(ctr_ info --format "{{.host.cgroupManager}}: {{.host.cgroupManagerReason}}")
 case $m in systemd:*) ;; *) echo "no systemd cgroup manager here: $m" >&2; exit 1 ;; esac
-[ "$(ctr_ run --rm busybox echo ok)" = ok ] || { echo "ctr run (systemd) failed" >&2; exit 1; }
-[ "$(ctr_ --cgroup-manager none run --rm busybox echo ok)" = ok ] || { echo "ctr run (none) failed" >&2; exit 1; }
+[ "$(ctr_ run --rm --network=none busybox echo ok)" = ok ] || { echo "ctr run (systemd) failed" >&2; exit 1; }
+[ "$(ctr_ --cgroup-manager none run --rm --network=none busybox echo ok)" = ok ] || { echo "ctr run (none) failed" >&2; exit 1; }
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$S/result.json" \
-  -n "systemd scope" "$CTR --root $S/store run --rm busybox true" \
-  -n "no cgroup" "$CTR --root $S/store --cgroup-manager none run --rm busybox true"
+  -n "systemd scope" "$CTR --root $S/store run --rm --network=none busybox true" \
+  -n "no cgroup" "$CTR --root $S/store --cgroup-manager none run --rm --network=none busybox true"
 '
 log "ctr run --rm busybox true: systemd scope vs --cgroup-manager none (in a systemd user manager, as $CTR_TEST_USER)"
 in_user_manager bash -c "$inner" bash "$CTR_SESSION" "$CTR_BIN" "$RUNS" "$WARMUP"

@@ -2,8 +2,8 @@
 # Container lifecycle speed and memory: ctr vs Debian's podman, side by side,
 # rootless, as the test user, no network, both stores and both runtime
 # directories on the same tmpfs (a real session's XDG_RUNTIME_DIR is one):
-#   1. `ctr run --rm busybox true` vs `podman run --rm --network=none busybox
-#      true`, in ONE hyperfine run (compare the ratio; target >= 7x);
+#   1. `ctr run --rm --network=none busybox true` vs `podman run --rm
+#      --network=none busybox true`, in ONE hyperfine run (compare the ratio; target >= 7x);
 #   2. `ctr ps -a` vs `podman ps -a` with 100 containers each (created, not
 #      started), in one hyperfine run (target >= 5x);
 #   3. peak RSS (/usr/bin/time -v) of the `ctr` and `podman` processes for a
@@ -62,7 +62,7 @@ tar -C "$FIXTURE" --exclude=./.complete -cf "$B/busybox.tar" .
 ctr_ import -q "$B/busybox.tar" busybox >/dev/null
 podman import -q "$B/busybox.tar" busybox >/dev/null
 # Both work (and podman starts its pause process) before anything is timed.
-[ "$(ctr_ run --rm busybox echo ok)" = ok ] || { echo "ctr run failed" >&2; exit 1; }
+[ "$(ctr_ run --rm --network=none busybox echo ok)" = ok ] || { echo "ctr run failed" >&2; exit 1; }
 base_cmd=()
 if [ -n "$CTR_BASE_BIN" ]; then
   "$CTR_BASE_BIN" --root "$B/ctr-base" import -q "$B/busybox.tar" busybox >/dev/null
@@ -74,13 +74,13 @@ fi
 echo
 echo "== run --rm busybox true"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT-run.json" \
-  -n "ctr run" "$CTR_BIN --root $B/ctr run --rm busybox true" \
+  -n "ctr run" "$CTR_BIN --root $B/ctr run --rm --network=none busybox true" \
   -n "podman run" "podman run --rm --network=none busybox true" "${base_cmd[@]}"
 
 echo
 echo "== peak RSS of run --rm busybox true (KiB)"
 for tool in ctr podman; do
-  if [ $tool = ctr ]; then cmd=("$CTR_BIN" --root "$B/ctr" run --rm busybox true)
+  if [ $tool = ctr ]; then cmd=("$CTR_BIN" --root "$B/ctr" run --rm --network=none busybox true)
   else cmd=(podman run --rm --network=none busybox true); fi
   for _ in 1 2 3; do
     /usr/bin/time -v "${cmd[@]}" 2>&1 >/dev/null | awk "/Maximum resident/ {print \$6}"
@@ -90,7 +90,7 @@ done
 echo
 echo "== ps -a with $CONTAINERS containers each"
 for i in $(seq "$CONTAINERS"); do
-  ctr_ create --name "c$i" busybox true >/dev/null
+  ctr_ create --network=none --name "c$i" busybox true >/dev/null
   podman create --network=none --name "c$i" busybox true >/dev/null
 done
 [ "$(ctr_ ps -a -q | wc -l)" = "$CONTAINERS" ] && [ "$(podman ps -a -q | wc -l)" = "$CONTAINERS" ] ||

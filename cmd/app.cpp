@@ -6,6 +6,7 @@
 #include <exception>
 #include <iostream>
 
+#include "cmd/command_filter.h"
 #include "cmd/complete.h"
 #include "image/container_layers.h"
 
@@ -89,8 +90,37 @@ std::vector<std::string> images_in_use(const image::Store& store) {
   return ids;
 }
 
-std::unique_ptr<Cli> build_cli() {
-  auto cli = std::make_unique<Cli>();
+namespace {
+
+// Set only while build_narrowed_cli registers commands: which Cli is being
+// narrowed, to what, and whether a command under the first word was left out.
+const Cli* g_narrowed = nullptr;
+const std::vector<std::string>* g_words = nullptr;
+bool g_pruned_second = false;
+
+// The direct subcommand called `name` (or aliased so); CLI11's
+// get_subcommand_ptr throws when there is none.
+const CLI::App* find_subcommand(const CLI::App& parent, const std::string& name) {
+  for (const CLI::App* sub : parent.get_subcommands([](const CLI::App*) { return true; }))
+    if (sub->check_name(name)) return sub;
+  return nullptr;
+}
+
+}  // namespace
+
+bool wants_command(const Cli& cli, const CLI::App& parent, std::string_view name) {
+  if (&cli != g_narrowed || g_words->empty()) return true;
+  const std::vector<std::string>& words = *g_words;
+  if (&parent == &cli.app) return name == words[0];
+  if (words.size() < 2 || parent.get_parent() != &cli.app || parent.get_name() != words[0]) return true;
+  if (name == words[1]) return true;
+  g_pruned_second = true;
+  return false;
+}
+
+namespace {
+
+void add_global_flags(Cli* cli) {
   CLI::App& app = cli->app;
   app.set_help_flag("-h,--help", "Show help for a command");
   app.require_subcommand(0, 1);
@@ -122,38 +152,88 @@ std::unique_ptr<Cli> build_cli() {
              "else cgroupfs where our cgroup is delegated, else none)",
              Completer::fixed, {"systemd", "cgroupfs", "none"})
       ->check(CLI::IsMember({"systemd", "cgroupfs", "none"}));
+}
 
-  add_images(*cli, app, "images");
-  add_import(*cli, app);
-  add_info(*cli, app);
-  add_load(*cli, app);
-  add_rmi(*cli, app, "rmi");
-  add_save(*cli, app);
-  add_tag(*cli, app);
-  add_unshare(*cli, app);
-  add_version(*cli, app);
-  add_container_commands(*cli, app);
-  add_completion(*cli, app);
+// The commands, each guarded by wants_command (command_filter.h).
+void add_commands(Cli* cli) {
+  CLI::App& app = cli->app;
+  if (wants_command(*cli, app, "images")) add_images(*cli, app, "images");
+  if (wants_command(*cli, app, "import")) add_import(*cli, app);
+  if (wants_command(*cli, app, "info")) add_info(*cli, app);
+  if (wants_command(*cli, app, "load")) add_load(*cli, app);
+  if (wants_command(*cli, app, "rmi")) add_rmi(*cli, app, "rmi");
+  if (wants_command(*cli, app, "save")) add_save(*cli, app);
+  if (wants_command(*cli, app, "tag")) add_tag(*cli, app);
+  if (wants_command(*cli, app, "unshare")) add_unshare(*cli, app);
+  if (wants_command(*cli, app, "version")) add_version(*cli, app);
+  add_container_commands(*cli, app);  // guards its own
+  if (wants_command(*cli, app, "completion")) add_completion(*cli, app);
 
-  CLI::App* image = app.add_subcommand("image", "Manage images");
-  image->require_subcommand(1);
-  add_image_inspect(*cli, *image);
-  add_import(*cli, *image);
-  add_load(*cli, *image);
-  add_images(*cli, *image, "ls");
-  add_image_prune(*cli, *image);
-  add_rmi(*cli, *image, "rm");
-  add_save(*cli, *image);
-  add_tag(*cli, *image);
+  if (wants_command(*cli, app, "image")) {
+    CLI::App* image = app.add_subcommand("image", "Manage images");
+    image->require_subcommand(1);
+    if (wants_command(*cli, *image, "inspect")) add_image_inspect(*cli, *image);
+    if (wants_command(*cli, *image, "import")) add_import(*cli, *image);
+    if (wants_command(*cli, *image, "load")) add_load(*cli, *image);
+    if (wants_command(*cli, *image, "ls")) add_images(*cli, *image, "ls");
+    if (wants_command(*cli, *image, "prune")) add_image_prune(*cli, *image);
+    if (wants_command(*cli, *image, "rm")) add_rmi(*cli, *image, "rm");
+    if (wants_command(*cli, *image, "save")) add_save(*cli, *image);
+    if (wants_command(*cli, *image, "tag")) add_tag(*cli, *image);
+  }
 
-  CLI::App* system = app.add_subcommand("system", "Manage ctr");
-  system->require_subcommand(1);
-  add_system_df(*cli, *system);
-  add_info(*cli, *system);
-  add_system_prune(*cli, *system);
+  if (wants_command(*cli, app, "system")) {
+    CLI::App* system = app.add_subcommand("system", "Manage ctr");
+    system->require_subcommand(1);
+    if (wants_command(*cli, *system, "df")) add_system_df(*cli, *system);
+    if (wants_command(*cli, *system, "info")) add_info(*cli, *system);
+    if (wants_command(*cli, *system, "prune")) add_system_prune(*cli, *system);
+  }
   // Last, so every command above (and any added later) gets its examples.
   add_help_examples(app);
+}
+
+}  // namespace
+
+std::unique_ptr<Cli> build_cli() {
+  auto cli = std::make_unique<Cli>();
+  add_global_flags(cli.get());
+  add_commands(cli.get());
   return cli;
+}
+
+std::unique_ptr<Cli> build_narrowed_cli(const std::vector<std::string>& words) {
+  if (words.empty()) return nullptr;
+  auto cli = std::make_unique<Cli>();
+  add_global_flags(cli.get());
+  g_narrowed = cli.get();
+  g_words = &words;
+  g_pruned_second = false;
+  add_commands(cli.get());
+  g_narrowed = nullptr;
+  g_words = nullptr;
+  const CLI::App* top = find_subcommand(cli->app, words[0]);
+  if (!top) return nullptr;
+  // In a group whose commands were narrowed, the second word must be one of them.
+  if (g_pruned_second && !find_subcommand(*top, words[1])) return nullptr;
+  return cli;
+}
+
+std::vector<std::string> command_words(const CLI::App& globals, int argc, char** argv) {
+  int at = 1;
+  for (; at < argc && argv[at][0] == '-'; ++at) {
+    std::string_view arg = argv[at];
+    size_t equals = arg.find('=');
+    const CLI::Option* option = globals.get_option_no_throw(std::string(arg.substr(0, equals)));
+    if (!option || option == globals.get_help_ptr()) return {};  // --help, -- or unknown: the whole tree
+    if (option->get_items_expected_min() > 0 && equals == std::string_view::npos) ++at;  // its value
+  }
+  if (at >= argc) return {};
+  std::string first = argv[at];
+  if (first == "help" || first == "completion" || first.rfind("__", 0) == 0) return {};
+  std::vector<std::string> words{first};
+  if (at + 1 < argc && argv[at + 1][0] != '-') words.emplace_back(argv[at + 1]);
+  return words;
 }
 
 namespace {
@@ -194,7 +274,13 @@ int run_cli(int argc, char** argv) {
   // Never freed: the process ends right after, and tearing the tree of ~100
   // commands down costs as much as building it (ctr runs twice per
   // container start: `run` and the shim's exit command).
-  Cli* cli = build_cli().release();
+  Cli* cli = nullptr;
+  {
+    Cli globals;
+    add_global_flags(&globals);
+    cli = build_narrowed_cli(command_words(globals.app, argc, argv)).release();
+  }
+  if (!cli) cli = build_cli().release();
   CLI::App& app = cli->app;
   // `__complete` and `__man` take other commands' words: not for the parser.
   if (int code = 0; run_hidden_command(*cli, argc, argv, code)) return code;

@@ -119,6 +119,7 @@ void add_volume_commands(Cli& cli, CLI::App& app);
 void add_inspect(Cli& cli, CLI::App& parent);            // `ctr inspect`: containers and images
 void add_container_inspect(Cli& cli, CLI::App& parent);  // `ctr container inspect`
 void add_rename(Cli& cli, CLI::App& parent);
+void add_port(Cli& cli, CLI::App& parent);  // `ctr port` (port.cpp)
 void add_restart(Cli& cli, CLI::App& parent);
 void add_container_prune(Cli& cli, CLI::App& parent);  // `ctr container prune`
 void add_system_prune(Cli& cli, CLI::App& parent);     // `ctr system prune`

@@ -10,6 +10,9 @@
 #include "cmd/container_launch.h"
 #include "cmd/container_restart.h"
 #include "cmd/create_options.h"
+#include "cmd/network_files.h"
+#include "cmd/network_mode.h"
+#include "cmd/publish.h"
 #include "cmd/sdnotify.h"
 #include "cmd/systemd_unit.h"
 #include "cmd/volume_store.h"
@@ -17,6 +20,7 @@
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "runtime/capabilities.h"
+#include "shim/records.h"
 #include "userns/keep_id.h"
 
 namespace ctr::cmd {
@@ -159,15 +163,23 @@ Status make_container(image::Store& store, const image::ImageRecord& image, cons
   process.keep_id = keep_id;
   process.cgroups_path = record.cgroups_path;
   process.resources_json = record.resources_json;
-  process.cgroup_supervisor = !record.cgroups_path.empty();
+  NetworkMode network = record_network_mode(record.network_mode, record.network_options);
+  process.host_network = network.kind == NetworkMode::Kind::host;
+  if (network.kind == NetworkMode::Kind::ns) process.network_ns_path = network.target;
+  // A notify relay must stay in the unit's cgroup with ctr (sdnotify.h).
+  process.cgroup_supervisor =
+      !record.cgroups_path.empty() && !notify_relayed(record.sdnotify_mode, record.sdnotify_socket);
   if (auto parsed = parse_resource_flags(flags.resources, block_device_numbers); parsed)  // checked by the caller
     process.oom_score_adj = parsed->oom_score_adj;
-  if (record.sdnotify_mode == "container" && !record.sdnotify_socket.empty()) {
-    auto notify = container_notify(record.sdnotify_socket);
+  if (notify_relayed(record.sdnotify_mode, record.sdnotify_socket)) {
+    auto notify = container_notify(record.sdnotify_socket, shim_state_dir(record.id) + "/" + shim::kNotifySocket);
     if (!notify) return undo(std::move(notify).error());
     process.mounts.push_back(notify->mount);
     process.env.push_back(notify->env);
   }
+  // /etc/hosts, /etc/resolv.conf, /etc/hostname (network_files.h).
+  if (auto files = add_network_files(store, flags.network, flags.security.read_only, record, process); !files)
+    return undo(std::move(files).error());
   auto paths = image::container_paths(store, record.id);
   auto spec = build_spec(store, image, process, record.id, paths.merged, single_id);
   if (!spec) return undo(std::move(spec).error());
@@ -238,6 +250,35 @@ Result<std::map<std::string, std::string>> user_labels(const CreateFlags& flags)
   return labels;
 }
 
+// -p, -P and --expose into the record: host ports picked now, so ps and
+// port show them before the container starts (as podman does).
+Status plan_record_ports(const image::Store& store, const image::ImageRecord& image, const NetworkFlags& flags,
+                         ContainerRecord& record) {
+  std::vector<std::string> image_exposed;
+  if (auto config = store.read_blob(image.config_digest); config) image_exposed = image_exposed_ports(*config);
+  TRY_ASSIGN(plan, plan_ports(flags, record.network_mode, image_exposed));
+  record.ports.clear();
+  for (const auto& mapping : plan.ports) record.ports.push_back(shim::format_port_mapping(mapping));
+  record.exposed_ports = plan.exposed;
+  record.publish_all = flags.publish_all;
+  return {};
+}
+
+// --network container:NAME|ID: the target must exist (it must run only at
+// start) and shares its user namespace, so --userns must be the default.
+Status resolve_network_target(const image::Store& store, const CreateFlags& flags, NetworkMode& network) {
+  if (network.kind != NetworkMode::Kind::container) return {};
+  if (!flags.userns.empty() && flags.userns != "host")
+    return make_error("--network container:" + network.target + " cannot be combined with --userns " + flags.userns +
+                          ": the container joins the user namespace of " + network.target +
+                          ", so it cannot have its own",
+                      EINVAL);
+  auto target = find_record(store, network.target);
+  if (!target) return std::move(target).error().context("--network container:" + network.target);
+  network.target = target->id;
+  return {};
+}
+
 // Checks the flags that need nothing from the store, before any work.
 Status check_create_flags(const CreateFlags& flags) {
   if (flags.stop_signal_set) TRY(parse_signal(flags.stop_signal));
@@ -247,6 +288,7 @@ Status check_create_flags(const CreateFlags& flags) {
                           ": unsupported value: ctr supports host (the store's user namespace, the default) and "
                           "keep-id[:uid=N,gid=N]",
                       ENOTSUP);
+  TRY(check_dns_flags(flags.network));  // --dns, --add-host ... (network_files.h)
   TRY(parse_security_opts(flags.security.security_opts));
   TRY(resolve_capabilities(flags.security.cap_add, flags.security.cap_drop, flags.security.privileged));
   for (const auto& text : flags.security.ulimits) {
@@ -333,6 +375,9 @@ void add_create_flags(Cli& cli, CLI::App& sub, CreateFlags& flags) {
             "the default), conmon (ctr sends it once the container runs) or ignore",
             Completer::fixed, {"container", "conmon", "ignore"});
   add_resource_flags(cli, sub, flags.resources);
+  add_network_mode_flags(cli, sub, flags.network);
+  add_publish_flags(cli, sub, flags.network);
+  add_dns_flags(cli, sub, flags.network);
   sub.add_flag("--rm", flags.rm, "Remove the container when it exits");
   sub.add_flag("-t,--tty", flags.tty, "Allocate a pseudo-TTY");
   sub.add_flag("--init", flags.init, "Run a minimal init (ctr-init) as PID 1 that forwards signals and reaps zombies");
@@ -398,12 +443,6 @@ Result<ContainerRecord> create_container(Context& ctx, const CreateFlags& flags)
   // Taken out of the environment in every mode, before anything is started.
   const std::string& notify_socket = take_notify_socket();
   if (flags.sdnotify != "ignore") record.sdnotify_socket = notify_socket;
-  // systemd takes a READY=1 only from inside the unit's cgroup; a container
-  // in a scope of its own is outside it (no relay yet, see sdnotify.h).
-  if (flags.sdnotify == "container" && !record.sdnotify_socket.empty() && flags.resources.cgroups == "enabled")
-    warn("--sdnotify=container: with --cgroups=enabled the container may run in a scope of its own, outside this "
-         "unit's cgroup, and systemd then ignores its READY=1: use --cgroups=split (and Delegate=yes in the unit) or "
-         "--sdnotify=conmon");
   record.create_command = own_command_line();
   // Checked before anything is made; the cgroup's path needs the ID (below).
   TRY_ASSIGN(resources, parse_resource_flags(flags.resources, block_device_numbers));
@@ -421,7 +460,12 @@ Result<ContainerRecord> create_container(Context& ctx, const CreateFlags& flags)
     keep_id = std::move(prepared);
   }
   record.userns = flags.userns;
+  TRY_ASSIGN(network, parse_network_mode(flags.network.network));
+  TRY(resolve_network_target(*store, flags, network));
+  record.network_mode = network_mode_name(network);
+  record.network_options = network.options;
   TRY_ASSIGN(image, image_for_create(*store, flags.image, flags.pull));
+  TRY(plan_record_ports(*store, image, flags.network, record));  // -p, -P, --expose (publish.h)
   if (flags.replace) TRY(remove_for_replace(ctx, flags.name));
   record.image_id = image.id;
   char cwd[4096];

@@ -9,6 +9,7 @@
 #include "cmd/cgroup_flags.h"
 #include "cmd/container_record.h"
 #include "cmd/container_spec.h"
+#include "cmd/network_flags.h"
 #include "cmd/volume_flags.h"
 
 namespace ctr::cmd {
@@ -42,6 +43,7 @@ struct CreateFlags {
   std::string cidfile;
   std::string pull = "missing";
   std::string sdnotify = "container";  // --sdnotify (sdnotify.h)
+  NetworkFlags network;  // --network, -p, --dns ... (network_flags.h)
   ResourceFlags resources;  // --memory ... --oom-score-adj, --cgroups, --cgroup-parent (cgroup_flags.h)
 };
 

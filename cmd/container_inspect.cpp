@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 
 #include "cmd/container_launch.h"
 #include "cmd/container_spec.h"
+#include "cmd/inspect_limits.h"
+#include "cmd/publish.h"
 #include "image/container_layers.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
@@ -169,7 +172,57 @@ Json host_config_json(const ContainerRecord& record) {
            {{"Name", record.restart_policy == "no" ? "" : record.restart_policy},
             {"MaximumRetryCount", record.restart_max}}},
           {"AutoRemove", record.rm},
-          {"UsernsMode", record.userns == "host" ? "" : record.userns}};
+          {"UsernsMode", record.userns == "host" ? "" : record.userns},
+          // As podman: the flags as given (network_files.h), [] when none.
+          {"Dns", record.dns_servers},
+          {"DnsOptions", record.dns_options},
+          {"DnsSearch", record.dns_search},
+          {"ExtraHosts", record.extra_hosts},
+          // Records from before networking ran without a helper: none.
+          {"NetworkMode", record.network_mode.empty() ? "none" : record.network_mode}};
+}
+
+// The limits (inspect_limits.h): the record's, which `ctr update` keeps
+// current; the OOM score from the spec (update does not change it).
+void add_limits(Json& host_config, const ContainerRecord& record, const Json& spec) {
+  auto limits = cgroup::parse_resources(record.resources_json);
+  const Json& adj = at(at(spec, "process"), "oomScoreAdj");
+  add_limit_fields(host_config, limits ? *limits : cgroup::Resources{},
+                   adj.is_number_integer() ? std::optional<int>(adj.get<int>()) : std::nullopt);
+}
+
+// "80/tcp" -> [{"HostIp": "127.0.0.1", "HostPort": "8080"}] for every
+// published port (one key per port of a range), null for ports only
+// exposed: podman's NetworkSettings.Ports and HostConfig.PortBindings.
+Json port_bindings(const ContainerRecord& record) {
+  std::map<std::string, Json> sorted;  // keys in Go's map order, as podman prints them
+  for (const auto& exposed : record.exposed_ports) sorted[exposed] = nullptr;
+  for (const auto& m : record_port_mappings(record.ports))
+    for (unsigned i = 0; i < m.range; ++i) {
+      Json& list = sorted[std::to_string(m.container_port + i) + "/" + m.protocol];
+      if (!list.is_array()) list = Json::array();
+      list.push_back({{"HostIp", m.host_ip == "0.0.0.0" ? "" : m.host_ip},
+                      {"HostPort", std::to_string(m.host_port + i)}});
+    }
+  Json bindings = Json::object();
+  for (auto& [key, value] : sorted) bindings[key] = std::move(value);
+  return bindings;
+}
+
+// The port parts of inspect. Config.ExposedPorts is docker's (podman 4.3
+// has none): every exposed or published container port.
+void add_port_fields(Json& object, const ContainerRecord& record) {
+  Json bindings = port_bindings(record);
+  Json& settings = object["NetworkSettings"];
+  if (!settings.is_object()) settings = Json::object();
+  settings["Ports"] = bindings;
+  object["HostConfig"]["PortBindings"] = bindings;
+  object["HostConfig"]["PublishAllPorts"] = record.publish_all;
+  if (!bindings.empty()) {
+    Json exposed = Json::object();
+    for (const auto& item : bindings.items()) exposed[item.key()] = Json::object();
+    object["Config"]["ExposedPorts"] = exposed;
+  }
 }
 
 }  // namespace
@@ -227,6 +280,8 @@ Result<Json> container_inspect_json(const image::Store& store, const ContainerRe
   object["Mounts"] = user_mounts(record);
   object["Config"] = config_json(store, record, spec);
   object["HostConfig"] = host_config_json(record);
+  add_limits(object["HostConfig"], record, spec);
+  add_port_fields(object, record);
   return object;
 }
 

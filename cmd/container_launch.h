@@ -9,7 +9,12 @@
 // (inside that namespace: the spec has no user namespace of its own) and
 // reports the created pid or the runtime's error on a sync pipe. The mount
 // lives as long as some process of that namespace does; the shim's exit
-// command (`ctr container cleanup`) runs there too.
+// command (`ctr container cleanup`) runs there too. With --network
+// container:X (or ns:PATH of a namespace another of our user namespaces
+// owns) the child joins that user namespace instead of making one: only
+// from there can the runtime join the network namespace. For container:,
+// config.json's network path is set at each start to the target's
+// /proc/PID/ns/net (the target must be running).
 //
 // Acting on a running container from outside (start, kill) forks a child
 // that joins the container's user and mount namespaces (setns on

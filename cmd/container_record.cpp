@@ -62,7 +62,16 @@ std::string record_to_json(const ContainerRecord& r) {
             {"cgroup_manager", r.cgroup_manager},
             {"cgroups_path", r.cgroups_path},
             {"cgroup_parent", r.cgroup_parent},
-            {"resources_json", r.resources_json}};
+            {"resources_json", r.resources_json},
+            {"network_mode", r.network_mode},
+            {"network_options", r.network_options},
+            {"ports", r.ports},
+            {"exposed_ports", r.exposed_ports},
+            {"publish_all", r.publish_all},
+            {"dns_servers", r.dns_servers},
+            {"dns_search", r.dns_search},
+            {"dns_options", r.dns_options},
+            {"extra_hosts", r.extra_hosts}};
   json mounts = json::array();
   for (const auto& m : r.mounts)
     mounts.push_back({{"type", m.type},
@@ -116,6 +125,15 @@ Result<ContainerRecord> record_from_json(const std::string& text) {
     r.cgroups_path = j.value("cgroups_path", "");
     r.cgroup_parent = j.value("cgroup_parent", "");
     r.resources_json = j.value("resources_json", "");
+    r.network_mode = j.value("network_mode", "");
+    r.network_options = j.value("network_options", std::vector<std::string>{});
+    r.ports = j.value("ports", std::vector<std::string>{});
+    r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
+    r.publish_all = j.value("publish_all", false);
+    r.dns_servers = j.value("dns_servers", std::vector<std::string>{});
+    r.dns_search = j.value("dns_search", std::vector<std::string>{});
+    r.dns_options = j.value("dns_options", std::vector<std::string>{});
+    r.extra_hosts = j.value("extra_hosts", std::vector<std::string>{});
     return r;
   } catch (const std::exception& error) {
     return make_error(std::string("malformed container record: ") + error.what(), EINVAL);

@@ -72,6 +72,20 @@ struct ContainerRecord {
   std::string cgroups_path;
   std::string cgroup_parent;
   std::string resources_json;
+  // Its network (network_mode.h): the mode as given canonically ("pasta",
+  // "slirp4netns", "none", "host", "container:ID", "ns:PATH"; "" in records
+  // from before networking = none), the helper's extra options, and the
+  // published ports in publish.h's canonical form.
+  std::string network_mode;
+  std::vector<std::string> network_options;
+  std::vector<std::string> ports;
+  // The exposed ports ("80/tcp": the image's ExposedPorts and --expose)
+  // and -P/--publish-all, for inspect (publish.h).
+  std::vector<std::string> exposed_ports;
+  bool publish_all = false;
+  // --dns, --dns-search, --dns-option, --add-host as given (network_files.h;
+  // inspect's HostConfig.Dns, DnsSearch, DnsOptions, ExtraHosts).
+  std::vector<std::string> dns_servers, dns_search, dns_options, extra_hosts;
 };
 
 std::string record_to_json(const ContainerRecord& record);

@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "cmd/container_launch.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
@@ -94,17 +97,59 @@ bool stopped_by_user(const ContainerRecord& record) {
   return path_exists(marker_path(record));
 }
 
+namespace {
+
+pid_t current_shim(const std::string& state) {
+  auto status = shim::read_container_status(state);
+  return status ? status->shim_pid : 0;
+}
+
+// Waits up to `timeout` for the container to stop. A --restart policy
+// relaunch that raced our signal (its exit command had decided before the
+// stopped-by-user marker existed) recreates the state dir, which briefly
+// has no shim.pid: that is waited out (up to 5 s), and the new shim is sent
+// the signal too (the marker keeps it from restarting again).
+Result<shim::ContainerStatus> wait_stopped(const ContainerRecord& record, int signal, pid_t signalled_shim,
+                                           std::chrono::seconds timeout) {
+  using namespace std::chrono;
+  std::string state = shim_state_dir(record.id);
+  auto start = steady_clock::now();
+  auto deadline = start + timeout, relaunch_deadline = start + std::max<seconds>(timeout, seconds(5));
+  for (;;) {
+    auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+    auto status = shim::wait_container(state, std::max(left, milliseconds(0)));
+    bool relaunched = status && status->state == shim::ContainerState::running && status->shim_pid != signalled_shim;
+    if (status && !relaunched) return status;
+    if (!status && !path_exists(state)) {  // removed (--rm) once it stopped
+      shim::ContainerStatus gone;
+      gone.state = shim::ContainerState::exited;
+      return gone;
+    }
+    if (steady_clock::now() >= relaunch_deadline) return status;
+    bool resent = false;
+    if (relaunched) {
+      TRY_ASSIGN(sent, signal_container(record, signal));
+      resent = sent;
+    }
+    if (resent) signalled_shim = status->shim_pid;
+    else std::this_thread::sleep_for(milliseconds(20));  // the relaunch has not got that far yet
+  }
+}
+
+}  // namespace
+
 Result<bool> stop_container(const ContainerRecord& record, unsigned timeout, const std::string& signal_text) {
   std::string state = shim_state_dir(record.id);
   TRY_ASSIGN(signal, parse_signal(signal_text.empty() ? record.stop_signal : signal_text));
   mark_stopped_by_user(record);  // before the signal: the exit command must see it
+  pid_t shim_pid = current_shim(state);
   TRY_ASSIGN(sent, signal_container(record, signal));
   if (sent) {
-    TRY_ASSIGN(status, shim::wait_container(state, std::chrono::seconds(timeout)));
+    TRY_ASSIGN(status, wait_stopped(record, signal, shim_pid, std::chrono::seconds(timeout)));
     if (status.state == shim::ContainerState::running) {
       // A second SIGKILL could race the first one's exit.
       if (signal != SIGKILL) TRY(signal_container(record, SIGKILL));
-      TRY_ASSIGN(after, shim::wait_container(state, std::chrono::seconds(30)));
+      TRY_ASSIGN(after, wait_stopped(record, SIGKILL, status.shim_pid, std::chrono::seconds(30)));
       if (after.state == shim::ContainerState::running)
         return make_error("container " + record.name + " is still running 30 s after SIGKILL", ETIMEDOUT);
     }

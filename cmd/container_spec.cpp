@@ -306,6 +306,18 @@ std::string with_line(std::string text, const std::string& line) {
   return text + line + "\n";
 }
 
+// --network host: no network namespace entry; container:/ns:: join a path.
+void set_network_namespace(ojson& namespaces, const ProcessFlags& flags) {
+  for (auto it = namespaces.begin(); it != namespaces.end(); ++it) {
+    if ((*it)["type"] != "network") continue;
+    if (flags.host_network)
+      namespaces.erase(it);
+    else if (!flags.network_ns_path.empty())
+      (*it)["path"] = flags.network_ns_path;
+    return;
+  }
+}
+
 // linux.cgroupsPath/resources and process.oomScoreAdj (cmd/cgroup_flags.h).
 void add_cgroup(ojson& spec, const ProcessFlags& flags) {
   if (flags.oom_score_adj) spec["process"]["oomScoreAdj"] = *flags.oom_score_adj;
@@ -385,6 +397,7 @@ Result<SpecResult> build_spec(const image::Store& store, const image::ImageRecor
   }
   if (!flags.init_binary.empty()) add_init(spec, flags.init_binary);
   spec["linux"] = linux_section();
+  set_network_namespace(spec["linux"]["namespaces"], flags);
   if (flags.keep_id) add_keep_id(spec["linux"], *flags.keep_id);
   if (!flags.annotations.empty()) {
     ojson annotations = ojson::object();

@@ -53,6 +53,11 @@ struct ProcessFlags {
   std::string cgroups_path, resources_json;
   std::optional<int> oom_score_adj;
   bool cgroup_supervisor = false;
+  // The network namespace (network_mode.h): a new one (default), none of
+  // its own (host_network: the caller's), or the one at network_ns_path
+  // (container:, rewritten at each start; ns:PATH).
+  bool host_network = false;
+  std::string network_ns_path;
 };
 inline constexpr const char* kInitPath = "/run/ctr-init";
 

@@ -1,5 +1,6 @@
 #include "cmd/container_stats.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -41,8 +42,43 @@ std::string cpu_time_text(uint64_t usec) {
 
 }  // namespace
 
+NetTotals net_totals(const std::string& proc_net_dev) {
+  NetTotals totals;
+  std::istringstream lines(proc_net_dev);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // "  eth0: RXBYTES packets errs drop fifo frame compressed multicast TXBYTES ..."
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;  // the two header lines
+    std::string name = line.substr(0, colon);
+    name.erase(0, name.find_first_not_of(' '));
+    if (name == "lo") continue;
+    std::istringstream fields(line.substr(colon + 1));
+    uint64_t value = 0, rx = 0, tx = 0;
+    for (int i = 0; i < 9 && fields >> value; ++i) {
+      if (i == 0) rx = value;
+      if (i == 8) tx = value;
+    }
+    totals.rx += rx;
+    totals.tx += tx;
+  }
+  return totals;
+}
+
+std::optional<NetTotals> container_net_io(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  struct stat mine {}, theirs{};
+  std::string proc = "/proc/" + std::to_string(pid);
+  if (::stat("/proc/self/ns/net", &mine) == 0 && ::stat((proc + "/ns/net").c_str(), &theirs) == 0 &&
+      mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev)
+    return std::nullopt;
+  auto text = read_file(proc + "/net/dev");
+  if (!text) return std::nullopt;
+  return net_totals(*text);
+}
+
 Json stats_row(const std::string& id, const std::string& name, const StatsSample& now, uint64_t previous_cpu_usec,
-               int64_t since_ns) {
+               int64_t since_ns, const std::optional<NetTotals>& net) {
   std::string cpu = "--";
   double elapsed_usec = static_cast<double>(now.taken_ns - since_ns) / 1000.0;
   if (now.cpu_usec && elapsed_usec > 0)
@@ -56,7 +92,8 @@ Json stats_row(const std::string& id, const std::string& name, const StatsSample
               {"CPUPerc", cpu},
               {"MemUsage", pair_text(now.mem_usage, now.mem_limit)},
               {"MemPerc", mem_perc},
-              {"NetIO", "-- / --"},
+              // podman's combineHumanValues: "-- / --" when nothing moved.
+              {"NetIO", net && (net->rx || net->tx) ? pair_text(net->rx, net->tx) : "-- / --"},
               {"BlockIO", pair_text(now.read_bytes, now.write_bytes)},
               {"PIDs", now.pids ? std::to_string(*now.pids) : "--"}};
 }

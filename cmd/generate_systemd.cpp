@@ -66,8 +66,11 @@ int generate(Cli& cli, const GenerateFlags& flags) {
       return fail("container " + record->name +
                   " has no recorded create command (it was made by an older ctr): recreate it, or generate a unit "
                   "without --new");
+    // The whole tree: this ctr may have registered only `generate systemd`
+    // (command_filter.h), and `run`'s flags are needed to read the command.
+    auto full = build_cli();
     auto command = recreate_command(record->create_command, settings.ctr_binary, record->name,
-                                    [&](const std::string& flag, bool global) { return takes_value(cli.app, flag, global); });
+                                    [&](const std::string& flag, bool global) { return takes_value(full->app, flag, global); });
     if (!command) return fail(command.error());
     exec_start = std::move(*command);
     bool has_root = false;

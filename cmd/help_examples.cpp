@@ -65,6 +65,8 @@ const std::map<std::string, std::string>& examples_table() {
       {"ctr inspect", "ctr inspect box\n  ctr inspect --format '{{.State.Pid}}' box\n"
                       "  ctr inspect --type image localhost/busybox\n  ctr inspect -l --format '{{json .Config}}'"},
       {"ctr container inspect", "ctr container inspect box\n  ctr container inspect --format '{{.State.Status}}' box web"},
+      {"ctr port", "ctr port web\n  ctr port web 80\n  ctr port web 53/udp\n  ctr port -a"},
+      {"ctr container port", "ctr container port web\n  ctr container port web 80/tcp"},
       {"ctr rename", "ctr rename box web\n  ctr rename 3f57d9401f8d newname"},
       {"ctr restart", "ctr restart box\n  ctr restart -t 2 box web\n  ctr restart -a"},
       {"ctr container prune", "ctr container prune\n  ctr container prune -f"},

@@ -14,6 +14,7 @@
 #include "cmd/container_record.h"
 #include "cmd/output.h"
 #include "cmd/ps_filter.h"
+#include "cmd/publish.h"
 #include "runtime/base/strings.h"
 
 namespace ctr::cmd {
@@ -56,6 +57,20 @@ Json labels_json(const ContainerRecord& record) {
   return labels;
 }
 
+// podman's JSON Ports: its PortMapping objects (host_ip "" = every address), null for none.
+Json ports_json(const ContainerRecord& record) {
+  auto mappings = record_port_mappings(record.ports);
+  if (mappings.empty()) return nullptr;
+  Json ports = Json::array();
+  for (const auto& m : mappings)
+    ports.push_back({{"host_ip", m.host_ip == "0.0.0.0" ? "" : m.host_ip},
+                     {"container_port", m.container_port},
+                     {"host_port", m.host_port},
+                     {"range", m.range},
+                     {"protocol", m.protocol}});
+  return ports;
+}
+
 // The fields of a --format template (podman's psReporter names).
 Json template_row(const Entry& e, bool no_trunc, int64_t now) {
   const ContainerRecord& record = e.record;
@@ -69,7 +84,7 @@ Json template_row(const Entry& e, bool no_trunc, int64_t now) {
   row["RunningFor"] = human_age(record.created, now);
   row["Status"] = status_text(e.live, now);
   row["State"] = e.live.shown_state();
-  row["Ports"] = "";
+  row["Ports"] = ports_summary(record_port_mappings(record.ports));
   row["Names"] = record.name;
   row["Pid"] = e.live.state == "running" && e.live.shim ? e.live.shim->pid : 0;
   row["ExitCode"] = e.live.exit_code() >= 0 ? e.live.exit_code() : 0;
@@ -109,7 +124,7 @@ Json json_row(const Entry& e, int64_t now) {
           {"Pid", e.live.state == "running" && e.live.shim ? e.live.shim->pid : 0},
           {"Pod", ""},
           {"PodName", ""},
-          {"Ports", nullptr},
+          {"Ports", ports_json(record)},
           {"Restarts", record.restart_count},
           {"Size", nullptr},
           {"StartedAt", e.live.state != "created" && e.live.started ? e.live.started : go_zero_time},
@@ -216,7 +231,8 @@ void add_ps(Cli& cli, CLI::App& parent, const std::string& name) {
             Completer::fixed, {"command", "created", "id", "image", "names", "runningfor", "status"});
   cli.value(*sub, "--format", flags->format,
             "Output: json, table, or a Go template such as 'table {{.ID}}\\t{{.Names}}'", Completer::formats,
-            {"json", "table", "{{.ID}}", "{{.Names}}", "{{.Image}}", "{{.Status}}", "{{.State}}", "{{.Command}}"});
+            {"json", "table", "{{.ID}}", "{{.Names}}", "{{.Image}}", "{{.Status}}", "{{.State}}", "{{.Command}}",
+             "{{.Ports}}"});
   cli.on_run(*sub, [&cli, flags] { return run_ps(cli.ctx, *flags); });
 }
 

@@ -12,15 +12,22 @@
 #include "cmd/container_create.h"
 #include "cmd/container_launch.h"
 #include "cmd/detach_keys.h"
+#include "cmd/volume_store.h"
 #include "runtime/base/files.h"
 
 namespace ctr::cmd {
 namespace {
 
+// A --rm container that is not running goes with its anonymous volumes, as
+// podman's --rm (and the shim's exit command, container_cleanup.cpp).
+void remove_with_volumes(Context& ctx, const ContainerRecord& record) {
+  if (remove_container(ctx, record)) (void)remove_anonymous_volumes(ctx, record);
+}
+
 // After a failed launch: the runtime's message and its exit code; with --rm
 // the container goes too.
 int launch_failed(Context& ctx, const ContainerRecord& record, const shim::CreateResult& created) {
-  if (record.rm) (void)remove_container(ctx, record);
+  if (record.rm) remove_with_volumes(ctx, record);
   std::cerr << "Error: " << created.error << std::endl;
   return created.exit_code ? created.exit_code : kExitError;
 }
@@ -40,7 +47,7 @@ int run_container(Context& ctx, const CreateFlags& flags, const RunFlags& run) {
   const ContainerRecord& record = *made;
   auto created = launch_container(ctx, record, detach);
   if (!created) {
-    if (record.rm) (void)remove_container(ctx, record);
+    if (record.rm) remove_with_volumes(ctx, record);
     return fail(created.error());
   }
   if (!created->ok()) return launch_failed(ctx, record, *created);
@@ -51,12 +58,17 @@ int run_container(Context& ctx, const CreateFlags& flags, const RunFlags& run) {
   ForegroundOptions foreground{flags.interactive, *keys, run.sig_proxy};
   int code = attach_foreground(record, created->pid, foreground);
   if (record.rm) {
-    // The shim's exit command removes it; wait for that so the caller
-    // never sees a container it asked not to keep.
+    // Removed here, at once, so the caller never sees a container it asked
+    // not to keep, without waiting for the shim's exit command (another exec
+    // of ctr) to do it: whichever of the two takes the store lock first
+    // removes it and the other finds nothing left, so this does all the
+    // exit command's --rm does (anonymous volumes too, as podman's --rm).
+    // The exit command remains the guarantee when this process is killed
+    // first. Not after a detach: the container still runs.
     auto status = shim::read_container_status(shim_state_dir(record.id));
-    if (status && status->state == shim::ContainerState::exited && wait_shim_gone(*status, std::chrono::seconds(30))) {
+    if (status && status->state == shim::ContainerState::exited) {
       auto still = ctx.store();
-      if (still && path_exists(container_dir(**still, record.id))) (void)remove_container(ctx, record);
+      if (still && path_exists(container_dir(**still, record.id))) remove_with_volumes(ctx, record);
     }
   }
   return code;

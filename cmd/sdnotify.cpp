@@ -30,14 +30,17 @@ const std::string& take_notify_socket() {
   return socket;
 }
 
-Result<ContainerNotify> container_notify(const std::string& socket) {
-  if (socket.empty() || socket[0] != '/')
+bool notify_relayed(const std::string& mode, const std::string& socket) {
+  return mode == "container" && !socket.empty();
+}
+
+Result<ContainerNotify> container_notify(const std::string& socket, const std::string& relay) {
+  if (socket.size() < 2 || (socket[0] != '/' && socket[0] != '@'))
     return make_error("--sdnotify=container: NOTIFY_SOCKET `" + socket +
-                          "` is not a socket path that can be mounted into the container (an abstract socket lives "
-                          "in ctr's network namespace): use --sdnotify=conmon",
+                          "` is neither a socket path nor an @abstract name: use --sdnotify=conmon or ignore",
                       EINVAL);
   ContainerNotify notify;
-  notify.mount = {kContainerNotifySocket, "bind", socket, {"bind", "nosuid", "nodev", "noexec"}};
+  notify.mount = {kContainerNotifySocket, "bind", relay, {"bind", "nosuid", "nodev", "noexec"}};
   notify.env = std::string("NOTIFY_SOCKET=") + kContainerNotifySocket;
   return notify;
 }

@@ -5,14 +5,16 @@
 // ctr takes NOTIFY_SOCKET out of its own environment at once, whatever the
 // mode, so neither the shim, the OCI runtime nor `--env-host` pass it on
 // by accident (podman: "the socket is never passed to the runtime").
-//   container  the socket is bind-mounted into the container at
-//              /run/notify/notify and NOTIFY_SOCKET points there; the
-//              payload sends READY=1 itself (the unit needs NotifyAccess=all:
-//              the sender is not the main PID). With -d, ctr moves MAINPID to
-//              the shim before it exits. systemd accepts a notification only
-//              from a process of the unit's cgroup, so the payload must stay
-//              there (--cgroups=split, Delegate=yes); a relay through the shim
-//              (as crun/conmon do) would lift that and is not written yet.
+//   container  the shim's relay socket (STATE/notify.sock) is bind-mounted
+//              into the container at /run/notify/notify and NOTIFY_SOCKET
+//              points there; the payload sends READY=1 itself and the shim
+//              forwards it to the real socket (shim/notify_relay.h; the unit
+//              needs NotifyAccess=all: the sender is not the main PID).
+//              systemd accepts a notification only from a process of the
+//              unit's cgroup: the shim then stays where ctr runs and only the
+//              payload goes to its scope (podman's --cgroups=no-conmon; the
+//              spec gets no supervisor leaf). With -d, MAINPID=<shim> (ctr
+//              sends it before it exits, the relay with READY=1).
 //   conmon     ctr sends READY=1 once the container runs: MAINPID=<shim> with
 //              -d (ctr exits; systemd then watches the shim, which exits with
 //              the container's status), its own pid in the foreground.
@@ -44,15 +46,20 @@ Status check_sdnotify_mode(const std::string& mode);
 // removes it from the environment (then child processes never see it).
 const std::string& take_notify_socket();
 
-// The mount and environment entry that hand `socket` to the container
-// (mode container). An abstract socket ("@name") cannot be bind-mounted and
-// the container has its own network namespace: an error saying to use
-// --sdnotify=conmon.
+// Whether the container's notifications go through the shim's relay:
+// mode container with a NOTIFY_SOCKET to send them to.
+bool notify_relayed(const std::string& mode, const std::string& socket);
+
+// The mount and environment entry that hand the relay socket `relay` (the
+// shim's STATE/notify.sock) to the container (mode container). `socket` is
+// the real NOTIFY_SOCKET, a path or "@abstract" (the shim, in the host's
+// network namespace, sends to either); anything else is an error saying to
+// use --sdnotify=conmon.
 struct ContainerNotify {
   SpecMount mount;
   std::string env;  // NOTIFY_SOCKET=/run/notify/notify
 };
-Result<ContainerNotify> container_notify(const std::string& socket);
+Result<ContainerNotify> container_notify(const std::string& socket, const std::string& relay);
 
 // Sends `message` ("READY=1\nMAINPID=42") to the socket at `socket` (a path,
 // or "@name" for an abstract one).

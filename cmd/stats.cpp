@@ -1,8 +1,9 @@
 // ctr stats [--no-stream] [--format json|TEMPLATE] [-a] [CONTAINER...]:
-// resource usage from each container's cgroup v2 files, in podman's
-// columns. --no-stream prints one table (CPU % since the container
-// started); otherwise the table refreshes every second (CPU % over the
-// last second), clearing the screen on a terminal, until interrupted.
+// resource usage from each container's cgroup v2 files (NET IO from its
+// network namespace's /proc/PID/net/dev), in podman's columns. --no-stream
+// prints one table (CPU % since the container started); otherwise the table
+// refreshes every second (CPU % over the last second), clearing the screen
+// on a terminal, until interrupted.
 #include <unistd.h>
 
 #include <chrono>
@@ -32,6 +33,7 @@ struct Watched {
   std::string cgroup_dir;  // "" without a cgroup
   uint64_t previous_cpu = 0;
   int64_t since_ns = 0;
+  pid_t pid = 0;  // the container's init: its network namespace's counters
 };
 
 Result<std::vector<Watched>> watched_containers(Context& ctx, const StatsFlags& flags) {
@@ -56,7 +58,8 @@ Result<std::vector<Watched>> watched_containers(Context& ctx, const StatsFlags& 
                           EINVAL);
       if (!flags.all) continue;
     }
-    Watched w{record, "", 0, live.started * 1000000000};
+    pid_t pid = live.state == "running" && live.shim ? live.shim->pid : 0;  // an old one may be reused
+    Watched w{record, "", 0, live.started * 1000000000, pid};
     if (auto cgroup = cgroup::load_container_cgroup(oci_runtime_root() + "/" + record.id)) w.cgroup_dir = cgroup->dir;
     out.push_back(std::move(w));
   }
@@ -76,7 +79,7 @@ Result<std::string> render_round(std::vector<Watched>& watched, const std::strin
   std::vector<Json> rows, objects;
   for (auto& w : watched) {
     StatsSample sample = sample_cgroup(w.cgroup_dir);
-    Json row = stats_row(w.record.id, w.record.name, sample, w.previous_cpu, w.since_ns);
+    Json row = stats_row(w.record.id, w.record.name, sample, w.previous_cpu, w.since_ns, container_net_io(w.pid));
     objects.push_back(stats_json(row, sample));
     rows.push_back(std::move(row));
     w.previous_cpu = sample.cpu_usec.value_or(0);

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "cmd/publish.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 
@@ -316,9 +317,15 @@ Result<bool> apply_container_key(const std::string& key, const std::string& valu
     TRY_ASSIGN(list, words());
     args.options.insert(args.options.end(), list.begin(), list.end());
   } else if (key == "PublishPort") {
-    return make_error("PublishPort=" + value +
-                          ": ctr cannot publish ports yet (containers have no network); remove the key",
-                      ENOTSUP);
+    // Checked now, so a bad spec fails the generator, not the unit's start.
+    if (auto spec = parse_publish_spec(value); !spec) return std::move(spec).error().context("PublishPort=" + value);
+    args.options.insert(args.options.end(), {"-p", value});
+  } else if (key == "Network" || key == "ExposeHostPort" || key == "AddHost" || key == "DNS" ||
+             key == "DNSSearch" || key == "DNSOption") {
+    static const std::map<std::string, std::string> flag{{"Network", "--network"},  {"ExposeHostPort", "--expose"},
+                                                         {"AddHost", "--add-host"}, {"DNS", "--dns"},
+                                                         {"DNSSearch", "--dns-search"}, {"DNSOption", "--dns-option"}};
+    args.options.push_back(flag.at(key) + "=" + value);
   } else {
     return false;
   }

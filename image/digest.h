@@ -1,5 +1,5 @@
 // sha256 digests ("sha256:<64 hex>"), computed streaming with OpenSSL's
-// EVP (hardware SHA extensions: much faster than code we would write).
+// libcrypto (hardware SHA extensions: much faster than code we would write).
 #pragma once
 
 #include <cstddef>

@@ -31,9 +31,9 @@ BUILD_DIR=${BUILD_DIR:-$CTR_SRC_DIR/build}
 
 CTR_BUILD_DEPS=(build-essential cmake pkg-config libsystemd-dev nlohmann-json3-dev
   libseccomp-dev libarchive-dev libssl-dev libzstd-dev libcli11-dev libgtest-dev libgmock-dev googletest)
-CTR_RUNTIME_DEPS=(uidmap busybox-static file)
+CTR_RUNTIME_DEPS=(uidmap busybox-static file passt slirp4netns)
 CTR_TEST_DEPS=(crun runc podman conmon hyperfine time jq dbus-user-session systemd skopeo umoci debootstrap
-  fuse-overlayfs tmux bash-completion zsh fish bsdutils)
+  fuse-overlayfs tmux bash-completion zsh fish bsdutils iperf3 python3)
 
 log() { printf '\n==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -334,6 +334,8 @@ remove_session() {
 # manager in a delegated cgroup of its own (unique per run, so concurrent
 # runs do not share it). Sets CTR_MANAGER_PID; returns non-zero if the
 # manager or its bus did not come up.
+# The manager's mount namespace gets user-usable /dev/fuse and /dev/net/tun
+# as in_session_with_user_devices does (pasta and fuse-overlayfs need them).
 start_user_manager() {
   local uid gid cg _
   uid=$(id -u "$CTR_TEST_USER")
@@ -347,6 +349,14 @@ start_user_manager() {
     mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system
     mount -t tmpfs -o mode=755 tmpfs /run/user
     mount -t cgroup2 none /sys/fs/cgroup
+    mount -t tmpfs -o mode=755 ctr-devices /run/systemd/system
+    for node in fuse:229 net/tun:200; do
+      [ -e /dev/\${node%:*} ] || continue
+      mknod -m 666 /run/systemd/system/dev-node c 10 \${node#*:}
+      mount --bind /run/systemd/system/dev-node /dev/\${node%:*}
+      rm /run/systemd/system/dev-node
+    done
+    umount -l /run/systemd/system
     mkdir -p $cg && chown -R $uid:$gid /sys/fs/cgroup/$CTR_MANAGER_CGROUP/user.slice
     echo \$\$ > $cg/cgroup.procs
     install -d -o $uid -g $gid -m 700 /run/user/$uid

@@ -99,6 +99,12 @@ std::vector<std::string> shim_arguments(const ShimOptions& o) {
   if (o.timeout) add(argv, "--timeout", std::to_string(o.timeout));
   add(argv, "--exit-command", o.exit_command);
   for (const auto& arg : o.exit_args) add(argv, "--exit-arg", arg);
+  if (!o.notify_socket.empty()) add(argv, "--notify-socket", o.notify_socket);
+  if (o.notify_main_pid) argv.push_back("--notify-main-pid");
+  add(argv, "--network-helper", o.network_helper);
+  add(argv, "--network-helper-bin", o.network_helper_bin);
+  for (const auto& arg : o.network_helper_args) add(argv, "--network-helper-arg", arg);
+  for (const auto& spec : o.publish) add(argv, "--publish", spec);
   if (o.exec) argv.push_back("--exec");
   add(argv, "--exec-id", o.exec_id);
   add(argv, "--process", o.process_json);
@@ -195,10 +201,16 @@ Result<ContainerStatus> wait_container(const std::string& state_dir, std::chrono
     return sys_error("watch `" + state_dir + "`");
   auto deadline = std::chrono::steady_clock::now() + timeout;
   UniqueFd shim_pidfd;
+  pid_t watched_shim = 0;
   for (;;) {
     TRY_ASSIGN(status, read_container_status(state_dir));
     if (status.state != ContainerState::running) return status;
-    if (!shim_pidfd) shim_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, status.shim_pid, 0)));
+    // Another shim (a --restart relaunch): the caller decides what that means.
+    if (watched_shim != 0 && status.shim_pid != watched_shim) return status;
+    if (!shim_pidfd) {
+      shim_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, status.shim_pid, 0)));
+      watched_shim = status.shim_pid;
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return status;
     pollfd pfds[2] = {{watch.get(), POLLIN, 0}, {shim_pidfd.get(), POLLIN, 0}};

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "runtime/base/strings.h"
+#include "shim/port_mapping.h"
 
 namespace ctr::shim {
 
@@ -29,7 +30,10 @@ std::string usage() {
   return "usage: ctr-shim --id ID --bundle DIR --state-dir DIR [--runtime PATH] [--runtime-arg ARG]...\n"
          "  [--log-driver k8s-file|json-file|none|passthrough] [--log-path FILE] [--log-max-size BYTES]\n"
          "  [--log-max-files N] [--terminal] [--stdin] [--sync-fd N] [--timeout SECS] [--start]\n"
-         "  [--exit-command PATH [--exit-arg ARG]...] [--exec --exec-id EID --process P.json]\n";
+         "  [--exit-command PATH [--exit-arg ARG]...] [--exec --exec-id EID --process P.json]\n"
+         "  [--notify-socket PATH|@NAME [--notify-main-pid]]\n"
+         "  [--network-helper pasta|slirp4netns --network-helper-bin PATH [--network-helper-arg ARG]...\n"
+         "   [--publish HOSTIP:HOSTPORT:CONTAINERPORT/PROTO]...]\n";
 }
 
 namespace {
@@ -88,6 +92,22 @@ std::string parent_dir(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+Status validate_network(const ShimOptions& o) {
+  if (o.network_helper.empty()) {
+    if (!o.network_helper_bin.empty() || !o.network_helper_args.empty() || !o.publish.empty())
+      return bad("--network-helper-bin, --network-helper-arg and --publish need --network-helper pasta|slirp4netns");
+    return {};
+  }
+  if (o.network_helper != "pasta" && o.network_helper != "slirp4netns")
+    return bad("unknown --network-helper \"" + o.network_helper + "\": use pasta or slirp4netns");
+  if (o.network_helper_bin.empty() || ::access(o.network_helper_bin.c_str(), X_OK) != 0)
+    return make_error("--network-helper " + o.network_helper + " needs --network-helper-bin PATH, an executable (got `" +
+                          o.network_helper_bin + "`)",
+                      ENOENT);
+  for (const auto& text : o.publish) TRY_CTX(parse_canonical_port_mapping(text), "--publish " + text);
+  return {};
+}
+
 Status validate(ShimOptions& o, const std::string& self) {
   if (o.id.empty()) return bad("missing --id: the container's id is required");
   if (o.id.find('/') != std::string::npos) return bad("invalid --id \"" + o.id + "\": it must not contain '/'");
@@ -119,6 +139,10 @@ Status validate(ShimOptions& o, const std::string& self) {
   if (o.log_driver == LogDriver::passthrough && o.terminal)
     return bad("--log-driver passthrough cannot be combined with --terminal");
   if (o.exit_command.empty() && !o.exit_args.empty()) return bad("--exit-arg given without --exit-command");
+  TRY(validate_network(o));
+  if (!o.notify_socket.empty() && o.notify_socket[0] != '/' && o.notify_socket[0] != '@')
+    return bad("invalid --notify-socket \"" + o.notify_socket + "\": expected an absolute path or @abstract name");
+  if (o.notify_main_pid && o.notify_socket.empty()) return bad("--notify-main-pid given without --notify-socket");
   if (o.sync_fd >= 0 && ::fcntl(o.sync_fd, F_GETFD) < 0)
     return bad("--sync-fd " + std::to_string(o.sync_fd) + " is not an open file descriptor");
   return {};
@@ -151,7 +175,12 @@ Result<ShimOptions> parse_options(const std::vector<std::string>& args, const st
       {"--exit-command", text(o.exit_command)},
       {"--exit-arg", list(o.exit_args)},
       {"--exec-id", text(o.exec_id)},
+      {"--network-helper", text(o.network_helper)},
+      {"--network-helper-bin", text(o.network_helper_bin)},
+      {"--network-helper-arg", list(o.network_helper_args)},
+      {"--publish", list(o.publish)},
       {"--process", text(o.process_json)},
+      {"--notify-socket", text(o.notify_socket)},
       {"--log-driver",
        [&](const std::string& v) -> Status {
          TRY_ASSIGN(d, driver_value(v));
@@ -184,7 +213,8 @@ Result<ShimOptions> parse_options(const std::vector<std::string>& args, const st
        }},
   };
   const std::map<std::string, bool*> flags = {
-      {"--terminal", &o.terminal}, {"--stdin", &o.stdin}, {"--start", &o.start}, {"--exec", &o.exec}};
+      {"--terminal", &o.terminal}, {"--stdin", &o.stdin}, {"--start", &o.start}, {"--exec", &o.exec},
+      {"--notify-main-pid", &o.notify_main_pid}};
   for (size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i], value;
     bool inline_value = false;

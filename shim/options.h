@@ -30,6 +30,19 @@ struct ShimOptions {
   bool start = false;    // `RUNTIME start` right after a successful create
   std::string exit_command;
   std::vector<std::string> exit_args;
+  // --sdnotify=container: relay the container's notifications from
+  // STATE/notify.sock to this NOTIFY_SOCKET (shim/notify_relay.h), adding
+  // MAINPID=<shim> to READY=1 with notify_main_pid (ctr does not stay).
+  std::string notify_socket;
+  bool notify_main_pid = false;
+  // A private network: the user-mode helper the shim runs for the
+  // container's network namespace (shim/network_helper.h), "pasta" or
+  // "slirp4netns" ("" for none), its binary, its extra options, and the
+  // published ports in port_mapping.h's canonical form.
+  std::string network_helper;
+  std::string network_helper_bin;
+  std::vector<std::string> network_helper_args;
+  std::vector<std::string> publish;
   // Exec sessions.
   bool exec = false;
   std::string exec_id;

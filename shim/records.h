@@ -23,6 +23,7 @@ inline constexpr const char* kAttachSocket = "attach";
 inline constexpr const char* kContainerPidFile = "container.pid";
 inline constexpr const char* kRuntimeLogFile = "runtime.log";
 inline constexpr const char* kConsoleSocket = "console.sock";
+inline constexpr const char* kNotifySocket = "notify.sock";  // --sdnotify=container's relay (notify_relay.h)
 
 // STATE/exec/EID: where an exec session's shim keeps its records.
 inline std::string exec_state_dir(const std::string& state_dir, const std::string& exec_id) {

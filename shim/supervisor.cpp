@@ -90,6 +90,13 @@ Status Supervisor::setup() {
     winsize size{rows, cols, 0, 0};
     if (master_) (void)::ioctl(master_.get(), TIOCSWINSZ, &size);
   };
+  // Before create: the runtime bind-mounts the socket into the container.
+  if (!opt_.notify_socket.empty() && !opt_.exec) {
+    auto relay = NotifyRelay::open(state(kNotifySocket), opt_.notify_socket, opt_.notify_main_pid ? ::getpid() : 0);
+    if (!relay) return std::move(relay).error().context("--sdnotify=container relay");
+    notify_ = std::move(*relay);
+    TRY(add_fd(notify_.fd(), EPOLLIN));
+  }
   auto attach = AttachServer::listen(state(kAttachSocket), epoll_.get(), std::move(handlers));
   if (!attach) return std::move(attach).error().context("attach socket");
   attach_ = std::move(*attach);
@@ -106,6 +113,21 @@ Status Supervisor::take_terminal(const UniqueFd& console) {
   TRY_ASSIGN(master, receive_fd(conn.get()));
   master_ = std::move(master);
   (void)::fcntl(master_.get(), F_SETFL, O_NONBLOCK);
+  return {};
+}
+
+Status Supervisor::start_network_helper(pid_t container_pid) {
+  NetworkHelperConfig config;
+  config.kind = opt_.network_helper;
+  config.binary = opt_.network_helper_bin;
+  config.args = opt_.network_helper_args;
+  config.state_dir = opt_.state_dir;
+  for (const auto& text : opt_.publish) {
+    TRY_ASSIGN(mapping, parse_canonical_port_mapping(text));  // validated with the options
+    config.ports.push_back(mapping);
+  }
+  TRY_ASSIGN(helper, NetworkHelper::start(config, container_pid));
+  network_ = std::move(helper);
   return {};
 }
 
@@ -128,6 +150,15 @@ SyncReport Supervisor::create() {
     if (auto taken = take_terminal(console); !taken) outcome = {0, taken.error().message, 125};
   }
   if (console) (void)::unlink(state(kConsoleSocket).c_str());
+  // The network is up before the container runs (and before ctr hears of
+  // it), so its first packet goes somewhere; a helper that cannot start is
+  // a failed create, as in podman.
+  if (outcome.ok() && !opt_.exec && !opt_.network_helper.empty()) {
+    if (auto started = start_network_helper(outcome.pid); !started) {
+      delete_container(opt_);
+      outcome = {0, started.error().message, 125};
+    }
+  }
   if (outcome.ok() && opt_.start && !opt_.exec) {
     auto started = start_container(opt_, outcome.pid);
     if (!started.ok()) {
@@ -143,6 +174,7 @@ int Supervisor::run() {
   // No container, no shim: nothing may suggest one ever ran here.
   auto give_up = [this](const SyncReport& report) {
     (void)::unlink(state(kAttachSocket).c_str());
+    if (notify_) (void)::unlink(state(kNotifySocket).c_str());
     (void)::unlink(state(kShimPidFile).c_str());
     report_sync(opt_.sync_fd, report);
     return 1;
@@ -177,6 +209,8 @@ int Supervisor::run() {
     if (timer_ && ::timerfd_settime(timer_.get(), 0, &when, nullptr) == 0) (void)add_fd(timer_.get(), EPOLLIN);
   }
   loop();
+  // Before exit.json: whoever sees the container exited sees no helper.
+  network_.stop();
   finish();
   // Like conmon: the shim ends with the container's status, so a systemd
   // unit whose main PID is the shim (`run -d --sdnotify`, cmd/sdnotify.h)

@@ -9,6 +9,8 @@
 #include "runtime/base/unique_fd.h"
 #include "shim/attach_server.h"
 #include "shim/log_writer.h"
+#include "shim/network_helper.h"
+#include "shim/notify_relay.h"
 #include "shim/options.h"
 #include "shim/records.h"
 #include "shim/supervisor.h"
@@ -51,6 +53,8 @@ class Supervisor {
   void write_stdin();
   void close_stdin();
   void finish();
+  // --network-helper: started for the created container, before it runs.
+  Status start_network_helper(pid_t container_pid);
 
   ShimOptions opt_;
   InheritedStdio inherited_;
@@ -64,6 +68,8 @@ class Supervisor {
   bool stdin_polling_ = false;  // in epoll for EPOLLOUT
   std::optional<LogWriter> log_;
   AttachServer attach_;
+  NotifyRelay notify_;  // --notify-socket: the container's sd_notify relay
+  NetworkHelper network_;  // --network-helper: lives exactly as long as the container
   pid_t pid_ = 0;
   UniqueFd pidfd_;  // readable when the process is gone, even if not our child
   bool exited_ = false;

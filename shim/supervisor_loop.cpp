@@ -150,6 +150,8 @@ void Supervisor::dispatch(int fd, uint32_t events) {
   } else if (fd == in_.write.get()) {
     if (events & (EPOLLERR | EPOLLHUP)) stdin_pending_.clear();
     write_stdin();
+  } else if (notify_ && fd == notify_.fd()) {
+    (void)notify_.forward();
   } else if (fd == attach_.listener()) {
     attach_.accept_clients();
   } else {
@@ -233,9 +235,16 @@ ExitRecord Supervisor::exit_record() const {
 void Supervisor::finish() {
   // Logs first, then the record: a client that sees exit.json sees every line.
   if (log_) log_->finish();
+  // Likewise what the container said last (STATUS=, STOPPING=1) reaches
+  // systemd before anyone sees it exited.
+  if (notify_) (void)notify_.forward();
   std::string record = format_exit_record(exit_record());
   (void)write_file_atomic(state(kExitFile), record, 0644, Durability::ephemeral);
   attach_.finish(record);
+  if (notify_) {
+    notify_.close();
+    (void)::unlink(state(kNotifySocket).c_str());
+  }
   out_.read.reset();
   err_.read.reset();
   in_.write.reset();

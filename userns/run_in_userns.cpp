@@ -191,6 +191,43 @@ Result<UsernsChild> start_in_userns(const StoreMaps& maps, const std::function<S
   return child;
 }
 
+Result<UsernsChild> start_in_joined_userns(const std::string& userns_path, bool single_id,
+                                           const std::function<Status()>& work) {
+  TRY_ASSIGN(user_ns, open_fd(userns_path, O_RDONLY));
+  int up[2];
+  if (::pipe2(up, O_CLOEXEC) != 0) return sys_error("pipe");
+  UniqueFd up_read(up[0]), up_write(up[1]);
+  pid_t child_pid = ::fork();
+  if (child_pid < 0) return sys_error("fork user namespace helper");
+  if (child_pid == 0) {
+    up_read.reset();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    Status status;
+    if (::setns(user_ns.get(), CLONE_NEWUSER) != 0)
+      status = sys_error("join the user namespace `" + userns_path + "`");
+    else if (::unshare(CLONE_NEWNS) != 0)
+      status = sys_error("unshare mount namespace");
+    else if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+      status = sys_error("become root in the joined user namespace");
+    if (status.ok() && !single_id) (void)::setgroups(0, nullptr);
+    if (status.ok()) {
+      try {
+        status = work();
+      } catch (const std::exception& e) {
+        status = make_error(std::string("unexpected exception: ") + e.what());
+      }
+    }
+    send_frame(up_write.get(), kResult, status);
+    ::_exit(status.ok() ? 0 : 1);
+  }
+  up_write.reset();
+  UsernsChild child;
+  TRY_ASSIGN(process, ChildProcess::adopt(child_pid));
+  child.process_ = std::move(process);
+  child.from_child_ = std::move(up_read);
+  return child;
+}
+
 Status UsernsChild::collect(bool& got_result, ExitStatus& exit) {
   Frame frame;
   got_result = read_frame(from_child_.get(), frame) && frame.type == kResult;

@@ -52,10 +52,19 @@ class UsernsChild {
 
  private:
   friend Result<UsernsChild> start_in_userns(const StoreMaps&, const std::function<Status()>&);
+  friend Result<UsernsChild> start_in_joined_userns(const std::string&, bool, const std::function<Status()>&);
   ChildProcess process_;
   UniqueFd from_child_;
 };
 Result<UsernsChild> start_in_userns(const StoreMaps& maps, const std::function<Status()>& work);
+// The same, but the child joins the user namespace at `userns_path` (e.g.
+// /proc/PID/ns/user of a sibling made by start_in_userns: its owner is
+// us) as root there, and unshares a new mount namespace, instead of making
+// a user namespace of its own. `--network container:` needs it: a network
+// namespace can only be joined from the user namespace that owns it (or an
+// ancestor).
+Result<UsernsChild> start_in_joined_userns(const std::string& userns_path, bool single_id,
+                                           const std::function<Status()>& work);
 
 // `ctr unshare [CMD...]`: execs CMD (default $SHELL or /bin/sh) in such a
 // namespace and returns its exit status.

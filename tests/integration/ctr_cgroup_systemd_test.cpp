@@ -290,6 +290,29 @@ TEST_F(CtrCgroupSystemdTest, UpdateSetsTheScopeProperties) {
   EXPECT_EQ(ctr({"rm", "-f", "grow"}).code, 0);
 }
 
+// inspect's HostConfig limits as podman shows them, and `ctr update`
+// changes reflected there (it rewrites the record).
+TEST_F(CtrCgroupSystemdTest, InspectShowsTheLimitsAndUpdates) {
+  auto run = ctr({"run", "-d", "--name", "limited", "-m", "64m", "--memory-reservation", "32m", "--memory-swap",
+                  "128m", "--cpus", "1.5", "--cpu-shares", "512", "--pids-limit", "50", "--blkio-weight", "300",
+                  "--oom-score-adj", "200", "busybox", "sleep", "300"});
+  ASSERT_EQ(run.code, 0) << run.describe();
+  const std::string format =
+      "{{.HostConfig.Memory}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwap}} "
+      "{{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuShares}} "
+      "{{.HostConfig.PidsLimit}} {{.HostConfig.BlkioWeight}} {{.HostConfig.OomScoreAdj}} "
+      "[{{.HostConfig.CpusetCpus}}]";
+  auto before = ctr({"inspect", "--format", format, "limited"});
+  ASSERT_EQ(before.code, 0) << before.describe();
+  EXPECT_EQ(trim(before.out), "67108864 33554432 134217728 1500000000 150000 100000 512 50 300 200 []");
+  auto updated = ctr({"update", "--memory", "96m", "--memory-swap", "192m", "--cpus", "0.5", "--pids-limit", "80",
+                      "limited"});
+  ASSERT_EQ(updated.code, 0) << updated.describe();
+  auto after = ctr({"inspect", "--format", format, "limited"});
+  EXPECT_EQ(trim(after.out), "100663296 33554432 201326592 500000000 50000 100000 512 80 300 200 []");
+  EXPECT_EQ(ctr({"rm", "-f", "limited"}).code, 0);
+}
+
 TEST_F(CtrCgroupSystemdTest, StatsReportsFromTheCgroup) {
   ASSERT_EQ(ctr({"run", "-d", "--name", "busy", "busybox", "sleep", "300"}).code, 0);
   auto stats = ctr({"stats", "--no-stream", "--format", "json", "busy"});

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "runtime/base/child_process.h"
+#include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "tests/integration/test_env.h"
 
@@ -88,6 +89,17 @@ std::string CtrContainerTest::state_of(const std::string& /*name*/) {
 
 bool CtrContainerTest::has_state(const std::string& name, const std::string& state) {
   return state_of(name).find(name + " " + state + "\n") != std::string::npos;
+}
+
+std::string CtrContainerTest::load_debian_image() {
+  const char* fixtures = std::getenv("CTR_FIXTURES");
+  std::string archive = std::string(fixtures ? fixtures : "") + "/debian/debian.docker.tar";
+  if (!fixtures || !path_exists(archive)) return "";
+  auto loaded = ctr({"load", "-q", "-i", archive}, 120);
+  EXPECT_EQ(loaded.code, 0) << loaded.describe();
+  std::string image(trim(loaded.out));
+  if (auto colon = image.find(": "); colon != std::string::npos) image = image.substr(colon + 2);
+  return image;
 }
 
 }  // namespace ctr::itest

@@ -36,6 +36,9 @@ class CtrContainerTest : public ::testing::Test {
   // "NAME STATE" lines of `ps -a`.
   std::string state_of(const std::string& name);
   bool has_state(const std::string& name, const std::string& state);
+  // Loads $CTR_FIXTURES/debian/debian.docker.tar and returns the image's
+  // name ("" without the fixture: the caller skips with NO-DEBIAN-FIXTURE).
+  std::string load_debian_image();
 
   std::optional<TempDir> dir_;
   std::string root_;

@@ -141,14 +141,10 @@ TEST_F(CtrSystemdTest, ContainerModeGetsTheSocket) {
 // send a datagram to a unix socket) activates the unit; --cgroups=split keeps
 // it in the unit's cgroup, where systemd accepts notifications from.
 TEST_F(CtrSystemdTest, ContainerModeReadyFromThePayloadActivatesTheUnit) {
-  const char* fixtures = std::getenv("CTR_FIXTURES");
-  std::string archive = std::string(fixtures ? fixtures : "") + "/debian/debian.docker.tar";
-  if (!fixtures || !path_exists(archive))
-    GTEST_SKIP() << "NO-DEBIAN-FIXTURE: " << archive << " is missing (tests/fixtures/build-debian-image.sh)";
-  auto loaded = ctr({"load", "-q", "-i", archive}, 120);
-  ASSERT_EQ(loaded.code, 0) << loaded.describe();
-  std::string image = std::string(trim(loaded.out));
-  if (auto colon = image.find(": "); colon != std::string::npos) image = image.substr(colon + 2);
+  std::string image = load_debian_image();
+  if (image.empty())
+    GTEST_SKIP() << "NO-DEBIAN-FIXTURE: $CTR_FIXTURES/debian/debian.docker.tar is missing";
+  ASSERT_FALSE(HasFailure());
   std::string unit = unit_name("ready"), name = container_name("ready");
   std::string perl =
       "$$SIG{TERM}=sub{exit 0}; my $$s=IO::Socket::UNIX->new(Type=>SOCK_DGRAM, Peer=>$$ENV{NOTIFY_SOCKET}) or die; "
@@ -162,6 +158,46 @@ TEST_F(CtrSystemdTest, ContainerModeReadyFromThePayloadActivatesTheUnit) {
   auto stopped = systemctl({"stop", unit});
   ASSERT_EQ(stopped.code, 0) << stopped.describe();
   EXPECT_EQ(active_state(unit), "inactive") << systemctl({"status", unit}).out;
+}
+
+// Without --cgroups=split the payload runs in a scope of its own, where
+// systemd would ignore its READY=1: the shim, left in the unit's cgroup,
+// relays it (shim/notify_relay.h). The unit is active only once the payload
+// said so, and stop ends and removes the container.
+TEST_F(CtrSystemdTest, ContainerModeRelaysReadyFromTheContainersOwnScope) {
+  std::string image = load_debian_image();
+  if (image.empty())
+    GTEST_SKIP() << "NO-DEBIAN-FIXTURE: $CTR_FIXTURES/debian/debian.docker.tar is missing";
+  ASSERT_FALSE(HasFailure());
+  std::string unit = unit_name("relay"), name = container_name("relay");
+  std::string perl =
+      "$$SIG{TERM}=sub{exit 0}; my $$s=IO::Socket::UNIX->new(Type=>SOCK_DGRAM, Peer=>$$ENV{NOTIFY_SOCKET}) or die; "
+      "sleep 2; $$s->send(q{READY=1}) or die; sleep 1000";
+  install_unit(unit, "[Service]\nType=notify\nNotifyAccess=all\nTimeoutStartSec=30\nTimeoutStopSec=30\nExecStart=" +
+                         ctr_prefix() + " run --rm --sdnotify=container --name " + name + " " + image +
+                         " perl -MSocket -MIO::Socket::UNIX -e \"" + perl + "\"\n");
+  auto begun = std::chrono::steady_clock::now();
+  auto started = systemctl({"start", unit}, 90);
+  auto took = std::chrono::steady_clock::now() - begun;
+  ASSERT_EQ(started.code, 0) << started.describe() << "\n" << systemctl({"status", unit}).out;
+  EXPECT_EQ(active_state(unit), "active");
+  EXPECT_GE(took, std::chrono::seconds(2)) << "active before the payload's READY=1";
+  // The payload in its scope, the relaying shim in the unit's cgroup.
+  auto cgroup_of = [](const std::string& pid) {
+    auto text = read_file("/proc/" + pid + "/cgroup");
+    return text ? std::string(trim(text->substr(text->rfind("0::") + 3))) : std::string();
+  };
+  std::string payload(trim(ctr({"inspect", "-f", "{{.State.Pid}}", name}).out));
+  std::string unit_group = property(unit, "ControlGroup");
+  EXPECT_EQ(cgroup_of(std::to_string(shim_pid(name))), unit_group);
+  std::string payload_group = cgroup_of(payload);
+  EXPECT_NE(payload_group.find(".scope"), std::string::npos) << payload_group;
+  EXPECT_NE(payload_group.rfind(unit_group, 0), 0u) << "the payload is outside the unit: " << payload_group;
+  auto stopped = systemctl({"stop", unit});
+  ASSERT_EQ(stopped.code, 0) << stopped.describe();
+  EXPECT_EQ(active_state(unit), "inactive") << systemctl({"status", unit}).out;
+  EXPECT_TRUE(eventually([&] { return state_of(name).find(name) == std::string::npos; }))
+      << "--rm container still there: " << state_of(name);
 }
 
 TEST_F(CtrSystemdTest, IgnoreModeDoesNotPassTheSocketOn) {

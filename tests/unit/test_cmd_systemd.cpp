@@ -129,6 +129,7 @@ TEST(CmdSystemdGenerator, ConvertsAContainerFile) {
   auto unit = convert_container_file("web", "/home/u/.config/ctr/systemd/web.container",
                                      "[Unit]\nDescription=Web\n[Container]\nImage=busybox\nExec=sh -c 'sleep 100'\n"
                                      "Environment=A=1 \"B=two words\"\nVolume=/srv:/srv:ro\nMemory=64m\n"
+                                     "PublishPort=127.0.0.1:8080:80\nNetwork=slirp4netns\n"
                                      "CtrArgs=--init --stop-timeout 3\nPodmanArgs=--label a=b\n"
                                      "[Service]\nRestart=always\n[Install]\nWantedBy=default.target multi-user.target\n",
                                      "/usr/bin/ctr", warnings);
@@ -140,7 +141,7 @@ TEST(CmdSystemdGenerator, ConvertsAContainerFile) {
        {"Description=Web\n", "SourcePath=/home/u/.config/ctr/systemd/web.container\n", "Type=notify\n",
         "NotifyAccess=all\n", "Restart=always\n", "WantedBy=default.target multi-user.target\n",
         "ExecStart=/usr/bin/ctr run --name systemd-web --replace --rm --cgroups=split --sdnotify=conmon -d -e A=1 -e \"B=two words\" "
-        "-v /srv:/srv:ro --memory=64m --init --stop-timeout 3 --label a=b busybox sh -c \"sleep 100\"\n",
+        "-v /srv:/srv:ro --memory=64m -p 127.0.0.1:8080:80 --network=slirp4netns --init --stop-timeout 3 --label a=b busybox sh -c \"sleep 100\"\n",
         "ExecStop=-/usr/bin/ctr stop -t 10 systemd-web\n", "ExecStopPost=-/usr/bin/ctr rm -f systemd-web\n"})
     EXPECT_NE(unit->text.find(line), std::string::npos) << line << "\n" << unit->text;
   EXPECT_EQ(unit->text.find("[Container]"), std::string::npos);
@@ -162,7 +163,7 @@ TEST(CmdSystemdGenerator, UnknownKeysWarnAndBadFilesFail) {
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("Pod="), std::string::npos);
   for (const char* text : {"[Service]\nType=simple\n", "[Container]\nExec=true\n", "[Container]\nImage=i\nExec='x\n",
-                           "[Container]\nImage=i\nPublishPort=8080:80\n", "[Container]\nImage=i\nEnvironment=novalue\n",
+                           "[Container]\nImage=i\nPublishPort=8080:80:70000\n", "[Container]\nImage=i\nEnvironment=novalue\n",
                            "garbage"}) {
     warnings.clear();
     auto bad = convert_container_file("x", "/x.container", text, "/c", warnings);
@@ -188,15 +189,20 @@ TEST(CmdSdNotify, OwnCgroup) {
   EXPECT_TRUE(inside_cgroup_of_self(::getpid()));
 }
 
-TEST(CmdSdNotify, ContainerModeNeedsASocketPath) {
-  auto notify = container_notify("/run/user/1000/systemd/notify");
+TEST(CmdSdNotify, ContainerModeMountsTheRelaySocket) {
+  auto notify = container_notify("/run/user/1000/systemd/notify", "/run/user/1000/ctr/containers/abc/notify.sock");
   ASSERT_TRUE(notify);
   EXPECT_EQ(notify->mount.destination, "/run/notify/notify");
-  EXPECT_EQ(notify->mount.source, "/run/user/1000/systemd/notify");
+  EXPECT_EQ(notify->mount.source, "/run/user/1000/ctr/containers/abc/notify.sock");
   EXPECT_EQ(notify->env, "NOTIFY_SOCKET=/run/notify/notify");
-  auto abstract = container_notify("@/org/freedesktop/systemd1/notify");
-  ASSERT_FALSE(abstract);
-  EXPECT_NE(abstract.error().message.find("--sdnotify=conmon"), std::string::npos);
+  // The shim sends from the host's network namespace: abstract works too.
+  EXPECT_TRUE(container_notify("@/org/freedesktop/systemd1/notify", "/x/notify.sock"));
+  auto bad = container_notify("relative/notify", "/x/notify.sock");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("--sdnotify=conmon"), std::string::npos);
+  EXPECT_TRUE(notify_relayed("container", "/run/user/1000/systemd/notify"));
+  EXPECT_FALSE(notify_relayed("container", ""));
+  EXPECT_FALSE(notify_relayed("conmon", "/run/user/1000/systemd/notify"));
 }
 
 TEST(CmdSdNotify, SendsADatagram) {

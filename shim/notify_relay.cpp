@@ -1,0 +1,94 @@
+#include "shim/notify_relay.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/base/files.h"
+#include "runtime/base/strings.h"
+
+namespace ctr::shim {
+namespace {
+
+// sockaddr_un for a path or an "@abstract" name; its length in `length`.
+// A path too long for sun_path goes through /proc/self/fd/DIR/NAME, DIR an
+// O_PATH fd of its directory kept open in `dir` (as the attach socket does:
+// state directories under long $XDG_RUNTIME_DIRs).
+Result<sockaddr_un> unix_address(const std::string& path, socklen_t& length, UniqueFd& dir) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() < 2 || (path[0] != '/' && path[0] != '@'))
+    return make_error("notify socket `" + path + "`: not an absolute path or @abstract name", EINVAL);
+  std::string name = path;
+  if (name.size() >= sizeof address.sun_path && name[0] == '/') {
+    auto slash = path.rfind('/');
+    TRY_ASSIGN(opened, open_fd(slash ? path.substr(0, slash) : "/", O_PATH | O_DIRECTORY));
+    dir = std::move(opened);
+    name = "/proc/self/fd/" + std::to_string(dir.get()) + path.substr(slash);
+  }
+  if (name.size() >= sizeof address.sun_path)
+    return make_error("notify socket `" + path + "`: too long for a socket address", ENAMETOOLONG);
+  std::memcpy(address.sun_path, name.data(), name.size());
+  if (name[0] == '@') address.sun_path[0] = '\0';
+  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + (name[0] == '/' ? 1 : 0));
+  return address;
+}
+
+}  // namespace
+
+std::string relay_message(std::string_view datagram, pid_t main_pid) {
+  std::string kept;
+  bool ready = false;
+  for (const auto& line : split(std::string(datagram), '\n')) {
+    if (line.empty() || starts_with(line, "MAINPID=")) continue;
+    if (line == "READY=1") ready = true;
+    kept += line + "\n";
+  }
+  if (kept.empty()) return "";
+  kept.pop_back();
+  if (ready && main_pid > 0) kept = "MAINPID=" + std::to_string(main_pid) + "\n" + kept;
+  return kept;
+}
+
+Result<NotifyRelay> NotifyRelay::open(const std::string& path, const std::string& target, pid_t main_pid) {
+  NotifyRelay relay;
+  socklen_t length = 0;
+  TRY_ASSIGN(target_address, unix_address(target, relay.target_length_, relay.target_dir_));
+  UniqueFd dir;
+  TRY_ASSIGN(address, unix_address(path, length, dir));
+  relay.fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!relay.fd_) return sys_error("socket");
+  (void)::unlink(path.c_str());  // a previous run's
+  if (::bind(relay.fd_.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0)
+    return sys_error("bind the notify socket `" + path + "`");
+  // The container's user may be any uid of its user namespace.
+  if (::chmod(path.c_str(), 0666) != 0) return sys_error("chmod `" + path + "`");
+  relay.target_ = target_address;
+  relay.main_pid_ = main_pid;
+  return relay;
+}
+
+unsigned NotifyRelay::forward() {
+  unsigned sent = 0;
+  char buffer[4096];
+  for (;;) {
+    // Ancillary data (FDSTORE=1's fds) is not taken: the kernel closes them.
+    ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer - 1, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // EAGAIN: drained
+    std::string message = relay_message(std::string_view(buffer, static_cast<size_t>(n)), main_pid_);
+    if (message.empty()) continue;
+    ssize_t out;
+    do out = ::sendto(fd_.get(), message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                      reinterpret_cast<const sockaddr*>(&target_), target_length_);
+    while (out < 0 && errno == EINTR);
+    if (out >= 0) ++sent;  // else: systemd gone or its queue full; nothing to tell anyone
+  }
+  return sent;
+}
+
+}  // namespace ctr::shim
