@@ -19,6 +19,7 @@
 #include "cmd/sdnotify.h"
 #include "cmd/cgroup_flags.h"
 #include "cmd/container_pause.h"
+#include "cmd/container_restart.h"
 #include "cmd/network_mode.h"
 #include "cmd/publish.h"
 #include "image/container_layers.h"
@@ -428,6 +429,7 @@ Status remove_container(Context& ctx, const ContainerRecord& record) {
   }
   kill_leftover_network_helper(shim_state_dir(record.id));
   TRY(remove_tree(shim_state_dir(record.id)));
+  TRY(remove_tree(restart_lock_path(record.id)));
   TRY(remove_tree(oci_runtime_root() + "/" + record.id));
   remove_empty_cgroup(record);
   return {};
@@ -443,6 +445,7 @@ Status kill_for_removal(const image::Store& store, const std::string& id) {
   if (status.state == shim::ContainerState::running)
     return make_error("container " + record->name + " did not exit 30 s after SIGKILL", ETIMEDOUT);
   TRY(remove_tree(shim_state_dir(record->id)));
+  TRY(remove_tree(restart_lock_path(record->id)));
   TRY(remove_tree(oci_runtime_root() + "/" + record->id));
   return {};
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cmd/container_launch.h"
+#include "runtime/base/file_lock.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "shim/client.h"
@@ -22,6 +23,15 @@ constexpr const char* kStoppedByUserFile = "stopped-by-user";
 
 std::string marker_path(const ContainerRecord& record) {
   return shim_state_dir(record.id) + "/" + kStoppedByUserFile;
+}
+
+// Serialises `ctr stop`'s marker with a policy relaunch's "no marker, so
+// reset the state dir": without it the marker's write could land in the
+// middle of the reset, whose removal then failed (the dir not empty) and
+// left a state dir with neither shim.pid nor exit.json. Beside the state
+// dir, which the relaunch removes (remove_container removes it too).
+Result<FileLock> lock_restart(const ContainerRecord& record) {
+  return FileLock::acquire(restart_lock_path(record.id));
 }
 
 // Waits for `pid` to exit (pidfd); true when it has.
@@ -38,11 +48,15 @@ bool wait_pid_gone(pid_t pid, std::chrono::milliseconds timeout) {
 // In the detached grandchild: the old shim is gone; start the new one.
 [[noreturn]] void relaunch_now(Context& ctx, const ContainerRecord& record, pid_t old_shim) {
   if (!wait_pid_gone(old_shim, std::chrono::minutes(5))) ::_exit(1);
-  if (stopped_by_user(record)) ::_exit(0);  // `ctr stop` came while we waited
   auto store = ctx.store();
   if (!store) ::_exit(1);
   std::string state = shim_state_dir(record.id);
-  if (!remove_tree(state) || !mkdir_p(state, 0700)) ::_exit(1);
+  {
+    auto lock = lock_restart(record);
+    if (!lock) ::_exit(1);
+    if (stopped_by_user(record)) ::_exit(0);  // `ctr stop` came while we waited
+    if (!remove_tree(state) || !mkdir_p(state, 0700)) ::_exit(1);
+  }
   std::vector<std::string> argv{helper_binary("ctr-shim", "CTR_SHIM_BIN")};
   shim::ShimOptions options = shim_options(ctx, **store, record, /*start=*/true);
   options.sync_fd = -1;  // nobody waits for a create report: the old shim is gone
@@ -89,8 +103,13 @@ bool policy_restarts(const ContainerRecord& record, int exit_code, bool by_user)
 }
 
 void mark_stopped_by_user(const ContainerRecord& record) {
-  std::string state = shim_state_dir(record.id);
-  if (path_exists(state)) (void)write_file_atomic(marker_path(record), "", 0600);
+  // Locked before looking: a relaunch removes and remakes the dir.
+  auto lock = lock_restart(record);
+  if (path_exists(shim_state_dir(record.id))) (void)write_file_atomic(marker_path(record), "", 0600);
+}
+
+std::string restart_lock_path(const std::string& id) {
+  return shim_state_dir(id) + ".restart-lock";
 }
 
 bool stopped_by_user(const ContainerRecord& record) {

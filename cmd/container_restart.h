@@ -29,6 +29,9 @@ bool policy_restarts(const ContainerRecord& record, int exit_code, bool stopped_
 
 void mark_stopped_by_user(const ContainerRecord& record);
 bool stopped_by_user(const ContainerRecord& record);
+// The lock file that orders the marker against a policy relaunch (beside
+// the shim's state dir; removed with the container).
+std::string restart_lock_path(const std::string& id);
 
 // The stop signal (record.stop_signal, or `signal` when not empty), then
 // SIGKILL after `timeout` seconds, and waits for the shim's exit command

@@ -176,6 +176,15 @@ int Supervisor::run() {
     (void)::unlink(state(kAttachSocket).c_str());
     if (notify_) (void)::unlink(state(kNotifySocket).c_str());
     (void)::unlink(state(kShimPidFile).c_str());
+    // Nobody reads a sync fd when there is none (a --restart relaunch, whose
+    // start a `ctr stop` can make fail): an exit record then says it ended,
+    // rather than a state dir with neither shim.pid nor exit.json.
+    if (opt_.sync_fd < 0) {
+      ExitRecord failed;
+      failed.exit_code = report.exit_code;
+      failed.finished_at = now_rfc3339_nano();
+      (void)write_file_atomic(state(kExitFile), format_exit_record(failed), 0644, Durability::ephemeral);
+    }
     report_sync(opt_.sync_fd, report);
     return 1;
   };

@@ -173,9 +173,13 @@ TEST_F(CtrDnsTest, SharedNetworkSharesTheTargetsFiles) {
   EXPECT_TRUE(contains(joined.out, "10.1.1.1\tdb\n")) << joined.out;
   EXPECT_TRUE(contains(joined.out, "127.0.0.1\tjhost joiner\n")) << joined.out;
   EXPECT_TRUE(contains(joined.out, "---\njhost\n")) << joined.out;
-  // The running target sees the joiner's names too (one file, one namespace).
-  auto seen = ctr({"exec", "target", "cat", "/etc/hosts"});
-  EXPECT_TRUE(contains(seen.out, "127.0.0.1\tjhost joiner\n")) << seen.describe();
+  // The running target sees the joiner's names too: one file, bind-mounted
+  // in both (read on the host side, where it lives).
+  auto hosts_path = ctr({"inspect", "--format", "{{.HostsPath}}", "target"});
+  ASSERT_EQ(hosts_path.code, 0) << hosts_path.describe();
+  auto seen = read_file(std::string(trim(hosts_path.out)));
+  ASSERT_TRUE(seen) << hosts_path.out;
+  EXPECT_TRUE(contains(*seen, "127.0.0.1\tjhost joiner\n")) << *seen;
   auto dns = ctr({"run", "--rm", "--network", "container:target", "--dns", "1.1.1.1", "busybox", "true"});
   EXPECT_EQ(dns.code, 125) << dns.describe();
   EXPECT_TRUE(contains(dns.err, "conflicting options: dns and the network mode: container")) << dns.describe();
