@@ -1,9 +1,11 @@
 // ctr container cleanup ID (hidden): the shim's exit command. It runs inside
-// the container's user + mount namespace once the container has exited:
-// deletes the runtime's state, then either restarts the container when its
-// --restart policy says so (root file system left mounted, a new shim in
-// these same namespaces: see relaunch_after_exit), or unmounts the root
-// file system and removes the container when it was run with --rm.
+// the container's user + mount namespace once the container has exited
+// (or is run by hand after a shim was killed): ends a network helper a
+// killed shim left, deletes the runtime's state, then either restarts the
+// container when its --restart policy says so (root file system left
+// mounted, a new shim in these same namespaces: see relaunch_after_exit),
+// or unmounts the root file system and removes the container when it was
+// run with --rm.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 
 #include "cmd/app.h"
 #include "cmd/container_launch.h"
+#include "cmd/container_network.h"
 #include "cmd/container_restart.h"
 #include "cmd/volume_store.h"
 #include "image/container_layers.h"
@@ -40,6 +43,18 @@ Result<bool> restart_by_policy(Context& ctx, image::Store& store, const Containe
   return true;
 }
 
+// A shim that was SIGKILLed could not stop its pasta, which would live on
+// (holding the published ports); first of all, as later steps may fail.
+// Never while the shim runs: a live shim removes the pid file itself
+// before it records the exit, and a cleanup run by hand for a running
+// container must not cut its network. The pid and start time recorded
+// are checked, so a reused pid is never signalled.
+void end_leftover_network_helper(const std::string& id) {
+  auto status = shim::read_container_status(shim_state_dir(id));
+  if (!status || status->state == shim::ContainerState::running) return;
+  kill_leftover_network_helper(shim_state_dir(id));
+}
+
 // `ctr-runtime delete --force ID`; in this process when the container has
 // simply stopped (the usual case here: the shim saw it exit), which saves
 // an exec on every container's exit path.
@@ -65,6 +80,7 @@ Status cleanup(Context& ctx, const std::string& id) {
   TRY_ASSIGN(store, ctx.store());
   auto record = find_record(*store, id);
   if (!record) return record.error().code == ENOENT ? Status{} : Status(std::move(record).error());
+  end_leftover_network_helper(record->id);
   TRY(delete_runtime_state(record->id));
   auto restarted = restart_by_policy(ctx, *store, *record);
   if (!restarted) return std::move(restarted).error();

@@ -1,4 +1,5 @@
 #include "cmd/container_create.h"
+#include "cmd/container_network.h"
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -193,6 +194,8 @@ Status make_container(image::Store& store, const image::ImageRecord& image, cons
   }
   if (auto written = write_file_atomic(paths.dir + "/config.json", spec->json, 0600); !written)
     return undo(std::move(written).error());
+  // The marker first: one without its record is ignored (container_network.h).
+  if (auto joined = record_network_joiner(store, record); !joined) return undo(std::move(joined).error());
   if (auto written = write_record(store, record); !written) return undo(std::move(written).error());
   return {};
 }
@@ -256,7 +259,7 @@ Status plan_record_ports(const image::Store& store, const image::ImageRecord& im
                          ContainerRecord& record) {
   std::vector<std::string> image_exposed;
   if (auto config = store.read_blob(image.config_digest); config) image_exposed = image_exposed_ports(*config);
-  TRY_ASSIGN(plan, plan_ports(flags, record.network_mode, image_exposed));
+  TRY_ASSIGN(plan, plan_ports(flags, record.network_mode, image_exposed, record.network_options));
   record.ports.clear();
   for (const auto& mapping : plan.ports) record.ports.push_back(shim::format_port_mapping(mapping));
   record.exposed_ports = plan.exposed;

@@ -5,8 +5,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <linux/nsfs.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -18,9 +16,9 @@
 
 #include "cmd/sdnotify.h"
 #include "cmd/cgroup_flags.h"
+#include "cmd/container_network.h"
 #include "cmd/container_pause.h"
 #include "cmd/container_restart.h"
-#include "cmd/network_mode.h"
 #include "cmd/publish.h"
 #include "image/container_layers.h"
 #include "runtime/cgroup_setup.h"
@@ -28,7 +26,6 @@
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 #include "runtime/in_process.h"
-#include "shim/network_helper.h"
 #include "shim/records.h"
 
 namespace ctr::cmd {
@@ -107,70 +104,6 @@ void notify_started(const ContainerRecord& record, bool detached) {
   notify_container_started(mode, detached, shim_pid);
 }
 
-// A SIGKILLed shim leaves its pasta running (slirp4netns quits with it):
-// end it before its record goes. Only called for containers whose shim is gone.
-void kill_leftover_network_helper(const std::string& state_dir) {
-  auto text = read_file(state_dir + "/" + shim::kNetworkHelperPidFile);
-  auto identity = text ? shim::parse_identity(*text) : Result<shim::ProcessIdentity>(text.error());
-  if (!identity) return;
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, identity->pid, 0)));
-  // Checked after the pidfd is open: the pidfd then names that same process.
-  if (!pidfd || !shim::identity_alive(*identity)) return;
-  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) return;
-  pollfd pfd{pidfd.get(), POLLIN, 0};
-  while (::poll(&pfd, 1, 5000) < 0 && errno == EINTR) {
-  }
-}
-
-// Checked at every start, not only at create: the helper may have been
-// uninstalled since (and --network slirp4netns:OPTS is validated again).
-Status check_network_helper(const NetworkMode& network) {
-  if (!uses_network_helper(network)) return {};
-  TRY(network_helper_arguments(network));
-  if (network_helper_binary(network.kind).empty())
-    return make_error("the container's network helper " + network_mode_name(network) +
-                          " is not installed: install the passt package (pasta) or slirp4netns, or recreate the "
-                          "container with --network=none",
-                      ENOENT);
-  return {};
-}
-
-// --network container:ID: the target must run; its namespace goes into our
-// config.json (its pid is known only now) and its shim's user namespace,
-// which owns that network namespace, becomes ours. Returns that shim's pid.
-Result<pid_t> prepare_network_join(const image::Store& store, const ContainerRecord& record,
-                                   const std::string& target_id) {
-  auto target = find_record(store, target_id);
-  if (!target)
-    return make_error("container " + record.name + " uses the network namespace of container " +
-                          target_id.substr(0, 12) + ", which no longer exists: remove " + record.name +
-                          " and create it again with another --network",
-                      ENOENT);
-  auto status = shim::read_container_status(shim_state_dir(target->id));
-  if (!status || status->state != shim::ContainerState::running || status->pid <= 0 || status->shim_pid <= 0)
-    return make_error("cannot join the network namespace of container " + target->name +
-                          ": it is not running: start it first (ctr start " + target->name + ")",
-                      ESRCH);
-  TRY(set_spec_network_path(container_dir(store, record.id), "/proc/" + std::to_string(status->pid) + "/ns/net"));
-  return status->shim_pid;
-}
-
-// --network ns:PATH, rootless: the user namespace that owns that network
-// namespace, when it is ours (made by ctr or `unshare -r`), must be the
-// container's too, as for container:. An empty fd: nothing to join (the
-// initial namespace, or someone else's: the runtime then reports EPERM).
-Result<UniqueFd> owner_to_join(const std::string& netns_path) {
-  TRY_ASSIGN(netns, open_fd(netns_path, O_RDONLY));
-  UniqueFd owner(::ioctl(netns.get(), NS_GET_USERNS));
-  if (!owner) return sys_error("--network ns:" + netns_path + ": find the user namespace that owns it");
-  uid_t uid = 0;
-  struct stat mine {}, theirs{};
-  if (::ioctl(owner.get(), NS_GET_OWNER_UID, &uid) != 0 || uid != ::getuid()) return UniqueFd();
-  if (::stat("/proc/self/ns/user", &mine) == 0 && ::fstat(owner.get(), &theirs) == 0 && mine.st_ino == theirs.st_ino)
-    return UniqueFd();
-  return owner;
-}
-
 }  // namespace
 
 shim::ShimOptions shim_options(Context& ctx, const image::Store& store, const ContainerRecord& record, bool start) {
@@ -193,14 +126,7 @@ shim::ShimOptions shim_options(Context& ctx, const image::Store& store, const Co
   o.timeout = record.timeout;
   o.start = start;
   o.sync_fd = kSyncFd;
-  // A private network: the shim runs its helper (launch_container checked it).
-  NetworkMode network = record_network_mode(record.network_mode, record.network_options);
-  if (uses_network_helper(network)) {
-    o.network_helper = network_mode_name(network);
-    o.network_helper_bin = network_helper_binary(network.kind);
-    if (auto args = network_helper_arguments(network)) o.network_helper_args = *args;
-    o.publish = record.ports;
-  }
+  set_network_helper_options(o, record);
   // --sdnotify=container: the spec mounts the shim's relay socket, so the
   // shim must make it. It sends to the socket of the ctr that starts it
   // (`ctr start` in another unit), else to the one given at create time.
@@ -236,18 +162,7 @@ Result<shim::CreateResult> launch_container(Context& ctx, const ContainerRecord&
   TRY_ASSIGN(layer, image::find_container_layer(*store, record.id));
   (void)take_notify_socket();  // never inherited by the shim (sdnotify.h)
   std::string state = shim_state_dir(record.id);
-  NetworkMode network = record_network_mode(record.network_mode, record.network_options);
-  TRY(check_network_helper(network));
-  std::string join_userns;  // container:/ns:: the user namespace that owns the network namespace
-  UniqueFd owner;           // ns:: kept open until the child has joined it
-  if (network.kind == NetworkMode::Kind::container) {
-    TRY_ASSIGN(shim_pid, prepare_network_join(*store, record, network.target));
-    join_userns = "/proc/" + std::to_string(shim_pid) + "/ns/user";
-  } else if (network.kind == NetworkMode::Kind::ns && !maps->uid.empty()) {
-    TRY_ASSIGN(fd, owner_to_join(network.target));
-    owner = std::move(fd);
-    if (owner) join_userns = "/proc/self/fd/" + std::to_string(owner.get());
-  }
+  TRY_ASSIGN(network, prepare_container_network(*store, *maps, record));
   TRY(mkdir_p(runtime_state_root(), 0700));
   kill_leftover_network_helper(state);
   // Published host ports still free (publish.h; after a dead shim's helper
@@ -272,8 +187,8 @@ Result<shim::CreateResult> launch_container(Context& ctx, const ContainerRecord&
   UniqueFd sync_read(fds[0]), sync_write(fds[1]);
   auto work = [&]() -> Status { return mount_and_exec_shim(*store, layer, sync_write.get(), argv); };
   // Real root has no user namespace to share (empty maps).
-  TRY_ASSIGN(child, !join_userns.empty() && !maps->uid.empty()
-                        ? userns::start_in_joined_userns(join_userns, maps->single_id, work)
+  TRY_ASSIGN(child, !network.userns.empty() && !maps->uid.empty()
+                        ? userns::start_in_joined_userns(network.userns, maps->single_id, work)
                         : userns::start_in_userns(*maps, work));
   sync_write.reset();
   bool got_result = false;
@@ -428,6 +343,7 @@ Status remove_container(Context& ctx, const ContainerRecord& record) {
     if (!removed && removed.error().code != ENOENT) return removed;
   }
   kill_leftover_network_helper(shim_state_dir(record.id));
+  forget_network_joiner(*store, record);
   TRY(remove_tree(shim_state_dir(record.id)));
   TRY(remove_tree(restart_lock_path(record.id)));
   TRY(remove_tree(oci_runtime_root() + "/" + record.id));

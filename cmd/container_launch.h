@@ -14,7 +14,9 @@
 // owns) the child joins that user namespace instead of making one: only
 // from there can the runtime join the network namespace. For container:,
 // config.json's network path is set at each start to the target's
-// /proc/PID/ns/net (the target must be running).
+// /proc/PID/ns/net (the target must be running), --restart relaunches
+// included; and a target that starts again joins the user namespace its
+// joiners are in, while they have a process (cmd/container_network.h).
 //
 // Acting on a running container from outside (start, kill) forks a child
 // that joins the container's user and mount namespaces (setns on

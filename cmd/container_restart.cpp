@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cmd/container_launch.h"
+#include "cmd/container_network.h"
 #include "runtime/base/file_lock.h"
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
@@ -50,11 +51,21 @@ bool wait_pid_gone(pid_t pid, std::chrono::milliseconds timeout) {
   if (!wait_pid_gone(old_shim, std::chrono::minutes(5))) ::_exit(1);
   auto store = ctx.store();
   if (!store) ::_exit(1);
+  // --network container:ID: ID's namespace of now (it may have been
+  // restarted since), as `ctr start` would; the relaunch fails when ID does
+  // not run (within 10 s) or cannot be joined from here. stderr is the
+  // shim's /dev/null except when cleanup is run by hand.
+  if (auto network = prepare_relaunch_network(**store, record, std::chrono::seconds(10)); !network) {
+    std::string message = "ctr: restart container " + record.name + ": " + network.error().message + "\n";
+    (void)!::write(2, message.data(), message.size());
+    ::_exit(1);
+  }
   std::string state = shim_state_dir(record.id);
   {
     auto lock = lock_restart(record);
     if (!lock) ::_exit(1);
     if (stopped_by_user(record)) ::_exit(0);  // `ctr stop` came while we waited
+    if (!find_record(**store, record.id)) ::_exit(0);  // `ctr rm -f` (which removes the marker too)
     if (!remove_tree(state) || !mkdir_p(state, 0700)) ::_exit(1);
   }
   std::vector<std::string> argv{helper_binary("ctr-shim", "CTR_SHIM_BIN")};
@@ -66,6 +77,43 @@ bool wait_pid_gone(pid_t pid, std::chrono::milliseconds timeout) {
   cargv.push_back(nullptr);
   ::execv(cargv[0], cargv.data());
   ::_exit(127);
+}
+
+pid_t current_shim(const std::string& state) {
+  auto status = shim::read_container_status(state);
+  return status ? status->shim_pid : 0;
+}
+
+// Waits up to `timeout` for the container to stop. A --restart policy
+// relaunch that raced our signal (its exit command had decided before the
+// stopped-by-user marker existed) recreates the state dir, which briefly
+// has no shim.pid: that is waited out (up to 5 s), and the new shim is sent
+// the signal too (the marker keeps it from restarting again).
+Result<shim::ContainerStatus> wait_stopped(const ContainerRecord& record, int signal, pid_t signalled_shim,
+                                           std::chrono::seconds timeout) {
+  using namespace std::chrono;
+  std::string state = shim_state_dir(record.id);
+  auto start = steady_clock::now();
+  auto deadline = start + timeout, relaunch_deadline = start + std::max<seconds>(timeout, seconds(5));
+  for (;;) {
+    auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+    auto status = shim::wait_container(state, std::max(left, milliseconds(0)));
+    bool relaunched = status && status->state == shim::ContainerState::running && status->shim_pid != signalled_shim;
+    if (status && !relaunched) return status;
+    if (!status && !path_exists(state)) {  // removed (--rm) once it stopped
+      shim::ContainerStatus gone;
+      gone.state = shim::ContainerState::exited;
+      return gone;
+    }
+    if (steady_clock::now() >= relaunch_deadline) return status;
+    bool resent = false;
+    if (relaunched) {
+      TRY_ASSIGN(sent, signal_container(record, signal));
+      resent = sent;
+    }
+    if (resent) signalled_shim = status->shim_pid;
+    else std::this_thread::sleep_for(milliseconds(20));  // the relaunch has not got that far yet
+  }
 }
 
 }  // namespace
@@ -115,47 +163,6 @@ std::string restart_lock_path(const std::string& id) {
 bool stopped_by_user(const ContainerRecord& record) {
   return path_exists(marker_path(record));
 }
-
-namespace {
-
-pid_t current_shim(const std::string& state) {
-  auto status = shim::read_container_status(state);
-  return status ? status->shim_pid : 0;
-}
-
-// Waits up to `timeout` for the container to stop. A --restart policy
-// relaunch that raced our signal (its exit command had decided before the
-// stopped-by-user marker existed) recreates the state dir, which briefly
-// has no shim.pid: that is waited out (up to 5 s), and the new shim is sent
-// the signal too (the marker keeps it from restarting again).
-Result<shim::ContainerStatus> wait_stopped(const ContainerRecord& record, int signal, pid_t signalled_shim,
-                                           std::chrono::seconds timeout) {
-  using namespace std::chrono;
-  std::string state = shim_state_dir(record.id);
-  auto start = steady_clock::now();
-  auto deadline = start + timeout, relaunch_deadline = start + std::max<seconds>(timeout, seconds(5));
-  for (;;) {
-    auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
-    auto status = shim::wait_container(state, std::max(left, milliseconds(0)));
-    bool relaunched = status && status->state == shim::ContainerState::running && status->shim_pid != signalled_shim;
-    if (status && !relaunched) return status;
-    if (!status && !path_exists(state)) {  // removed (--rm) once it stopped
-      shim::ContainerStatus gone;
-      gone.state = shim::ContainerState::exited;
-      return gone;
-    }
-    if (steady_clock::now() >= relaunch_deadline) return status;
-    bool resent = false;
-    if (relaunched) {
-      TRY_ASSIGN(sent, signal_container(record, signal));
-      resent = sent;
-    }
-    if (resent) signalled_shim = status->shim_pid;
-    else std::this_thread::sleep_for(milliseconds(20));  // the relaunch has not got that far yet
-  }
-}
-
-}  // namespace
 
 Result<bool> stop_container(const ContainerRecord& record, unsigned timeout, const std::string& signal_text) {
   std::string state = shim_state_dir(record.id);

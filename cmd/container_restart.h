@@ -45,7 +45,8 @@ Status restart_container(Context& ctx, const ContainerRecord& record, unsigned t
 // From the exit command (inside the container's user and mount namespace,
 // root file system still mounted): starts a new shim for the container in
 // these same namespaces once the current shim (`old_shim`) has gone.
-// Returns at once; the new shim is started by a detached grandchild.
+// Returns at once; the new shim is started by a detached grandchild, which
+// resolves --network container:ID again first (prepare_relaunch_network).
 Status relaunch_after_exit(Context& ctx, const ContainerRecord& record, pid_t old_shim);
 
 }  // namespace ctr::cmd

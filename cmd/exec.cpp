@@ -4,11 +4,14 @@
 // Each session gets a shim of its own (`ctr-shim --exec`, state in
 // STATE/exec/EID/), started inside the container shim's user and mount
 // namespaces like the container's, which runs `ctr-runtime exec --detach`.
-// In the foreground ctr connects to the session's attach socket before the
-// shim reports the process started (the socket exists before the runtime
-// runs), so not a byte of output is missed, and returns the process's exit
-// status. The session's exit command (`ctr container exec-cleanup`) removes
-// its state directory when the process ends, in the foreground or with -d.
+// The session has no log, so its shim holds the process's output, and its
+// end, until a first client connects to the session's attach socket (see
+// shim/attach_server.h): the process may well have run and exited before
+// ctr got to connect. In the foreground ctr is that client, relays every
+// byte and returns the process's exit status; with -d it connects only for
+// a moment, so the process runs on and its output is discarded. The
+// session's exit command (`ctr container exec-cleanup`) removes its state
+// directory when the process ends, in the foreground or with -d.
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -148,7 +151,8 @@ Result<UniqueFd> start_session_shim(pid_t container_shim, std::vector<std::strin
 
 // Connects to the session's attach socket as soon as the shim listens on
 // it, which is before the runtime starts the process. Empty when the shim
-// reported on the sync pipe first (it failed before listening, or is done).
+// reported on the sync pipe first (it failed, or we were slow: then it
+// holds the output for us, and attach() connects).
 Result<std::optional<shim::AttachConnection>> connect_session(const std::string& dir, int sync_fd) {
   auto deadline = std::chrono::steady_clock::now() + 5min;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -228,6 +232,20 @@ int run_foreground(const ContainerRecord& record, const ExecFlags& flags, const 
   return result->exit->exit_code;
 }
 
+// -d: the shim holds the output for a first client, so be one for a
+// moment (the connection closes on return) and let the process run on.
+int run_detached(const ContainerRecord& record, const std::string& exec_id, const std::string& session_dir,
+                 int sync_fd) {
+  auto connected = connect_session(session_dir, sync_fd);
+  if (!connected) return fail(connected.error().context("exec in container " + record.name));
+  auto report = read_report(sync_fd);
+  if (!report) return fail(report.error());
+  if (!report->ok()) return report_failure(*report, session_dir);
+  if (!*connected) (void)shim::AttachConnection::connect(session_dir);  // it reported before we connected
+  std::cout << exec_id << std::endl;  // as podman: the exec session's ID
+  return 0;
+}
+
 int exec_container(Context& ctx, const ExecFlags& flags) {
   auto keys = detach_key_bytes(flags.detach_keys);
   if (!keys) return fail(keys.error());
@@ -271,11 +289,7 @@ int exec_container(Context& ctx, const ExecFlags& flags) {
     return fail(sync.error().context("exec in container " + record->name));
   }
   if (!flags.detach) return run_foreground(*record, flags, *keys, session_dir, sync->get());
-  auto report = read_report(sync->get());
-  if (!report) return fail(report.error());
-  if (!report->ok()) return report_failure(*report, session_dir);
-  std::cout << exec_id << std::endl;  // as podman: the exec session's ID
-  return 0;
+  return run_detached(*record, exec_id, session_dir, sync->get());
 }
 
 }  // namespace

@@ -60,14 +60,12 @@ Result<std::vector<std::string>> slirp4netns_arguments(const std::vector<std::st
         return bad("--network slirp4netns: cidr=`" + value + "`: use an IPv4 range like 10.0.2.0/24");
       cidr = value;
     } else if (key == "port_handler") {
-      if (value == "rootlessport")
-        return bad("--network slirp4netns: port_handler=rootlessport: ctr has no rootlessport; published ports are "
-                   "forwarded by slirp4netns itself (port_handler=slirp4netns, the default)");
-      if (value != "slirp4netns")
-        return bad("--network slirp4netns: port_handler=`" + value + "`: only slirp4netns is supported");
+      if (value != "rootlesskit" && value != "slirp4netns")
+        return bad("--network slirp4netns: port_handler=`" + value +
+                   "`: use rootlesskit (ctr's port proxy, the default) or slirp4netns");
     } else {
       return bad("--network slirp4netns: unsupported option `" + key +
-                 "`: ctr supports allow_host_loopback=, enable_ipv6=, mtu=, cidr= and port_handler=slirp4netns");
+                 "`: ctr supports allow_host_loopback=, enable_ipv6=, mtu=, cidr= and port_handler=");
     }
   }
   std::vector<std::string> args{"--mtu=" + mtu};
@@ -127,6 +125,14 @@ std::string network_helper_binary(NetworkMode::Kind kind) {
 
 bool uses_network_helper(const NetworkMode& mode) {
   return mode.kind == NetworkMode::Kind::pasta || mode.kind == NetworkMode::Kind::slirp4netns;
+}
+
+std::string slirp4netns_port_handler(const NetworkMode& mode) {
+  if (mode.kind != NetworkMode::Kind::slirp4netns) return {};
+  std::string handler;
+  for (const auto& option : mode.options)
+    if (starts_with(option, "port_handler=")) handler = option.substr(13);
+  return handler;
 }
 
 Result<std::vector<std::string>> network_helper_arguments(const NetworkMode& mode) {

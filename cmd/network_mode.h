@@ -44,10 +44,14 @@ bool uses_network_helper(const NetworkMode& mode);
 // executable file counts as not found).
 std::string network_helper_binary(NetworkMode::Kind kind);
 // The helper's own command-line options for the user's mode options
-// (slirp4netns: podman's allow_host_loopback=, mtu=, cidr=, enable_ipv6=,
-// port_handler=slirp4netns; pasta: its own options, passed through), or an
+// (slirp4netns: podman's allow_host_loopback=, mtu=, cidr=, enable_ipv6=;
+// its port_handler= is the shim's, not slirp4netns's; pasta: its own options, passed through), or an
 // error naming the option and what is supported.
 Result<std::vector<std::string>> network_helper_arguments(const NetworkMode& mode);
+
+// slirp4netns's port_handler= ("" when not given: ctr's port proxy, as
+// "rootlesskit"); "" for the other modes. The shim's --port-handler.
+std::string slirp4netns_port_handler(const NetworkMode& mode);
 
 // For `container:`: rewrites the network namespace entry of the bundle's
 // config.json to `path` (the target's /proc/PID/ns/net, known only once

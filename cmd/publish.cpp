@@ -166,7 +166,8 @@ Status check_no_duplicates(const std::vector<PortMapping>& ports) {
 }
 
 // The modes whose namespace ctr does not connect through a helper.
-Status check_network(const std::string& network, const std::vector<PortMapping>& ports, bool publish_all) {
+Status check_network(const std::string& network, const std::vector<std::string>& options,
+                     const std::vector<PortMapping>& ports, bool publish_all) {
   std::string mode = network.substr(0, network.find(':'));
   std::string why;
   if (mode == "none") why = "the container has no network but its loopback";
@@ -177,41 +178,16 @@ Status check_network(const std::string& network, const std::vector<PortMapping>&
     return make_error(std::string(publish_all && ports.empty() ? "-P/--publish-all" : "-p/--publish") +
                           " cannot be used with --network " + network + ": " + why,
                       EINVAL);
-  if (mode == "slirp4netns")
+  // ctr's port proxy (slirp4netns's default port_handler) takes IPv6 host addresses.
+  bool slirp_forwards = std::find(options.begin(), options.end(), "port_handler=slirp4netns") != options.end();
+  if (mode == "slirp4netns" && slirp_forwards)
     for (const auto& m : ports)
       if (m.ipv6())
         return make_error("--publish " + shim::format_port_mapping(m) +
-                              ": slirp4netns forwards IPv4 host addresses only: use --network pasta for IPv6",
+                              ": slirp4netns forwards IPv4 host addresses only: use port_handler=rootlesskit (the "
+                              "default) or --network pasta for IPv6",
                           EAFNOSUPPORT);
   return {};
-}
-
-// A socket bound to ip:port/protocol (port 0: the kernel picks); the error is bind's.
-Result<UniqueFd> bind_port(const std::string& ip, unsigned port, const std::string& protocol, bool reuse) {
-  bool v6 = ip.find(':') != std::string::npos;
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  if (v6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&storage);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(static_cast<uint16_t>(port));
-    ::inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr);
-    length = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&storage);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(static_cast<uint16_t>(port));
-    ::inet_pton(AF_INET, ip.c_str(), &a->sin_addr);
-    length = sizeof *a;
-  }
-  int type = protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM;
-  UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0));
-  if (!fd) return sys_error("socket");
-  int one = 1;
-  if (reuse) (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (v6) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) return sys_error("bind");
-  return fd;
 }
 
 unsigned bound_port(int fd) {
@@ -251,7 +227,7 @@ Error port_unusable(const PortMapping& m, unsigned offset, const Error& bind_err
 Status pick_free_range(PortMapping& m, const std::vector<PortMapping>& taken, std::vector<UniqueFd>& held) {
   Error last_error = make_error("no free port found", EADDRINUSE);
   for (int attempt = 0; attempt < 64; ++attempt) {
-    auto first = bind_port(m.host_ip, 0, m.protocol, false);
+    auto first = shim::bind_host_port(m.host_ip, 0, m.protocol, false);
     if (!first) return port_unusable(m, 0, first.error(), "");
     unsigned port = bound_port(first->get());
     if (port == 0 || port + m.range - 1 > 65535) continue;
@@ -263,7 +239,7 @@ Status pick_free_range(PortMapping& m, const std::vector<PortMapping>& taken, st
     std::vector<UniqueFd> run;
     run.push_back(std::move(*first));
     for (unsigned next = port + 1; !clash && next < port + m.range; ++next) {
-      auto fd = bind_port(m.host_ip, next, m.protocol, false);
+      auto fd = shim::bind_host_port(m.host_ip, next, m.protocol, false);
       if (!fd) {
         last_error = fd.error();
         clash = true;
@@ -357,7 +333,8 @@ std::vector<std::string> image_exposed_ports(const std::string& config_json) {
 }
 
 Result<PortPlan> parse_ports(const NetworkFlags& flags, const std::string& network,
-                             const std::vector<std::string>& image_exposed) {
+                             const std::vector<std::string>& image_exposed,
+                             const std::vector<std::string>& network_options) {
   PortPlan plan;
   for (const auto& spec : flags.publish) {
     TRY_ASSIGN(mapping, parse_publish_spec(spec));
@@ -390,7 +367,7 @@ Result<PortPlan> parse_ports(const NetworkFlags& flags, const std::string& netwo
       m.host_ip = kDefaultHostIp, m.container_port = port.port, m.protocol = port.protocol;
       plan.ports.push_back(std::move(m));
     }
-  TRY(check_network(network, plan.ports, flags.publish_all));
+  TRY(check_network(network, network_options, plan.ports, flags.publish_all));
   TRY(check_no_duplicates(plan.ports));
   return plan;
 }
@@ -403,8 +380,9 @@ Status assign_host_ports(std::vector<PortMapping>& ports) {
 }
 
 Result<PortPlan> plan_ports(const NetworkFlags& flags, const std::string& network,
-                            const std::vector<std::string>& image_exposed) {
-  TRY_ASSIGN(plan, parse_ports(flags, network, image_exposed));
+                            const std::vector<std::string>& image_exposed,
+                            const std::vector<std::string>& network_options) {
+  TRY_ASSIGN(plan, parse_ports(flags, network, image_exposed, network_options));
   TRY(assign_host_ports(plan.ports));
   return plan;
 }
@@ -415,7 +393,7 @@ Status check_host_ports_free(const std::vector<std::string>& canonical_ports, co
     for (unsigned offset = 0; offset < m.range; ++offset) {
       // SO_REUSEADDR for tcp, as the helpers bind: a connection of an earlier
       // run left in TIME_WAIT does not block the port, a listener does.
-      auto fd = bind_port(m.host_ip, m.host_port + offset, m.protocol, m.protocol == "tcp");
+      auto fd = shim::bind_host_port(m.host_ip, m.host_port + offset, m.protocol, m.protocol == "tcp");
       if (!fd) return port_unusable(m, offset, fd.error(), container);
     }
   return {};

@@ -42,15 +42,18 @@ struct PortPlan {
 };
 // Parses -p, --expose and (-P) the image's exposed ports, refuses what
 // cannot work (a network without a helper: none, host, container:, ns:;
-// IPv6 with slirp4netns; sctp; the same host port twice), and picks free
-// host ports for the specs without one. `network` is the record's mode
-// (or --network as given; "" = the default).
+// IPv6 with slirp4netns's own port_handler; sctp; the same host port
+// twice), and picks free host ports for the specs without one. `network`
+// is the record's mode (or --network as given; "" = the default), with its
+// options (slirp4netns:port_handler=...) apart.
 Result<PortPlan> plan_ports(const NetworkFlags& flags, const std::string& network,
-                            const std::vector<std::string>& image_exposed);
+                            const std::vector<std::string>& image_exposed,
+                            const std::vector<std::string>& network_options = {});
 // The parts of plan_ports that need no host: parsing and the checks
 // (host ports still 0 where none was given).
 Result<PortPlan> parse_ports(const NetworkFlags& flags, const std::string& network,
-                             const std::vector<std::string>& image_exposed);
+                             const std::vector<std::string>& image_exposed,
+                             const std::vector<std::string>& network_options = {});
 // Fills every host port 0 with a free one (a free run of ports for a
 // range), bound and held while choosing so no two picks collide.
 Status assign_host_ports(std::vector<shim::PortMapping>& ports);

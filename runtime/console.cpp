@@ -15,6 +15,8 @@
 #include <cstring>
 #include <optional>
 
+#include "runtime/base/unix_address.h"
+
 namespace ctr {
 namespace {
 
@@ -22,27 +24,14 @@ namespace {
 constexpr size_t k_max_fds = 8;
 constexpr size_t k_max_name = 4096;
 
-// sun_path holds 108 bytes; a longer socket path (deep XDG_RUNTIME_DIR or
-// bundle paths) is reached through its directory's fd in /proc/self/fd.
+// Long socket paths (deep XDG_RUNTIME_DIR or bundle paths): see UnixAddress.
 Result<UniqueFd> connect_unix(const std::string& path) {
+  TRY_ASSIGN(address, UnixAddress::for_path(path));
   UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) return sys_error("socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::string target = path;
-  UniqueFd dir;
-  if (path.size() >= sizeof addr.sun_path) {
-    size_t slash = path.rfind('/');
-    std::string dir_path = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    dir.reset(::open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return sys_error("open `" + dir_path + "`");
-    target = "/proc/self/fd/" + std::to_string(dir.get()) + "/" + path.substr(slash + 1);
-    if (target.size() >= sizeof addr.sun_path) return make_error("connect `" + path + "`: name too long", ENAMETOOLONG);
-  }
-  std::memcpy(addr.sun_path, target.c_str(), target.size());
   int rc;
   do {
-    rc = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    rc = ::connect(sock.get(), address.get(), address.size());
   } while (rc < 0 && errno == EINTR);
   if (rc < 0 && errno != EISCONN) return sys_error("connect `" + path + "`");
   return sock;

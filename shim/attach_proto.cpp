@@ -1,37 +1,19 @@
 #include "shim/attach_proto.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
-#include <cstring>
-
-#include "runtime/base/files.h"
+#include "runtime/base/unix_address.h"
 
 namespace ctr::shim {
 
 namespace {
 
 // Binds or connects `fd` to `path`. A path too long for sun_path goes
-// through an O_PATH fd of its directory (as conmon does for attach sockets
-// under long state directories).
+// through an O_PATH fd of its directory (UnixAddress; as conmon does for
+// attach sockets under long state directories).
 Status with_address(int fd, const std::string& path, bool bind) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  UniqueFd dir;
-  std::string target = path;
-  if (target.size() >= sizeof addr.sun_path) {
-    auto slash = path.rfind('/');
-    std::string dir_path = slash == std::string::npos ? "." : path.substr(0, slash ? slash : 1);
-    TRY_ASSIGN(opened, open_fd(dir_path, O_PATH | O_DIRECTORY));
-    dir = std::move(opened);
-    target = "/proc/self/fd/" + std::to_string(dir.get()) + "/" + path.substr(slash + 1);
-    if (target.size() >= sizeof addr.sun_path)
-      return make_error("socket path `" + path + "` is too long", ENAMETOOLONG);
-  }
-  std::memcpy(addr.sun_path, target.c_str(), target.size() + 1);
-  auto* address = reinterpret_cast<sockaddr*>(&addr);
-  int rc = bind ? ::bind(fd, address, sizeof addr) : ::connect(fd, address, sizeof addr);
+  TRY_ASSIGN(address, UnixAddress::for_path(path));
+  int rc = bind ? ::bind(fd, address.get(), address.size()) : ::connect(fd, address.get(), address.size());
   if (rc != 0) return sys_error(std::string(bind ? "bind" : "connect") + " `" + path + "`");
   return {};
 }

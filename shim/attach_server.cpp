@@ -34,8 +34,18 @@ void AttachServer::accept_clients() {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) clients_.erase(fd);
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      clients_.erase(fd);
+      continue;
+    }
+    had_client_ = true;
+    first_client_deadline_.reset();  // it gets everything from here on
   }
+}
+
+void AttachServer::hold_output_for_first_client(std::chrono::milliseconds wait) {
+  accept_clients();
+  if (!had_client_ && listener_) first_client_deadline_ = std::chrono::steady_clock::now() + wait;
 }
 
 void AttachServer::update_events(Client& client) {
@@ -61,6 +71,13 @@ std::optional<std::chrono::milliseconds> AttachServer::drop_stuck_clients() {
   auto now = std::chrono::steady_clock::now();
   std::vector<int> stuck;
   std::optional<std::chrono::milliseconds> next;
+  if (first_client_deadline_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*first_client_deadline_ - now);
+    if (left.count() <= 0)
+      first_client_deadline_.reset();  // nobody came: stop holding the process's output
+    else
+      next = left;
+  }
   for (auto& [fd, client] : clients_) {
     if (!client.congested_since) continue;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*client.congested_since + kStuckAfter - now);
@@ -70,6 +87,7 @@ std::optional<std::chrono::milliseconds> AttachServer::drop_stuck_clients() {
       next = left;
   }
   for (int fd : stuck) drop(fd);
+  if (!congested()) return std::nullopt;
   return next;
 }
 
@@ -190,6 +208,7 @@ void AttachServer::pause_stdin(bool paused) {
 }
 
 void AttachServer::finish(const std::string& exit_record) {
+  first_client_deadline_.reset();
   if (listener_) {
     (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener_.get(), nullptr);
     listener_.reset();

@@ -5,6 +5,10 @@
 // client congested for longer than kStuckAfter is dropped, so a client that
 // stopped reading never blocks the container for long. A client that sends
 // garbage gets an error packet and is disconnected.
+// Output nobody else keeps (an exec session with no log) can be held for the
+// first client (hold_output_for_first_client): until it connects the server
+// counts as congested, so the process's output waits in its pipe instead of
+// being read and thrown away before the client that started it could see it.
 #pragma once
 
 #include <chrono>
@@ -49,10 +53,17 @@ class AttachServer {
   void broadcast(PacketType type, const char* data, size_t size);
   // Stops reading stdin packets while the container's stdin is backed up.
   void pause_stdin(bool paused);
-  // True while some client has more than kHighWater queued.
-  bool congested() const { return congested_clients_ > 0; }
-  // Drops clients congested for longer than kStuckAfter; returns the time
-  // until the next such deadline, nullopt when nobody is congested.
+  // True while some client has more than kHighWater queued, or while output
+  // is held for the first client.
+  bool congested() const { return congested_clients_ > 0 || first_client_deadline_.has_value(); }
+  // Holds output (congested()) until a first client connects, at most for
+  // `wait` (the client may never come: its `ctr exec` was killed). Accepts
+  // pending clients first: one that connected already releases it at once.
+  void hold_output_for_first_client(std::chrono::milliseconds wait);
+  bool holding_for_first_client() const { return first_client_deadline_.has_value(); }
+  // Drops clients congested for longer than kStuckAfter (and ends a hold for
+  // the first client that timed out); returns the time until the next such
+  // deadline, nullopt when nobody is congested.
   std::optional<std::chrono::milliseconds> drop_stuck_clients();
   // Sends the exit record to everyone, flushes what it can, closes all.
   void finish(const std::string& exit_record);
@@ -80,6 +91,8 @@ class AttachServer {
   int stdin_owner_ = -1;
   bool stdin_paused_ = false;
   int congested_clients_ = 0;
+  bool had_client_ = false;
+  std::optional<std::chrono::steady_clock::time_point> first_client_deadline_;
 };
 
 }  // namespace ctr::shim

@@ -105,6 +105,7 @@ std::vector<std::string> shim_arguments(const ShimOptions& o) {
   add(argv, "--network-helper-bin", o.network_helper_bin);
   for (const auto& arg : o.network_helper_args) add(argv, "--network-helper-arg", arg);
   for (const auto& spec : o.publish) add(argv, "--publish", spec);
+  add(argv, "--port-handler", o.port_handler);
   if (o.exec) argv.push_back("--exec");
   add(argv, "--exec-id", o.exec_id);
   add(argv, "--process", o.process_json);

@@ -10,6 +10,7 @@
 #include "runtime/base/strings.h"
 #include "shim/daemon.h"
 #include "shim/options.h"
+#include "shim/port_proxy.h"
 #include "shim/records.h"
 #include "shim/supervisor.h"
 
@@ -45,6 +46,8 @@ int dup_cloexec(int fd) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // The port proxy the shim starts for a slirp4netns network (shim/port_proxy.h).
+  if (!args.empty() && args[0] == kPortProxyCommand) return port_proxy_main({args.begin() + 1, args.end()});
   if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
     std::fputs(usage().c_str(), stdout);
     return 0;

@@ -13,6 +13,7 @@
 
 #include "runtime/base/files.h"
 #include "runtime/base/strings.h"
+#include "shim/port_proxy.h"
 #include "shim/records.h"
 
 namespace ctr::shim {
@@ -115,6 +116,111 @@ std::string describe(int status) {
   return "failed with exit code " + std::to_string(WEXITSTATUS(status));
 }
 
+bool in_initial_user_namespace() {
+  auto map = read_file("/proc/self/uid_map");
+  if (!map) return false;
+  auto fields = split(std::string(trim(*map)), ' ');
+  std::vector<std::string> words;
+  for (const auto& f : fields)
+    if (!f.empty()) words.push_back(f);
+  return words == std::vector<std::string>{"0", "0", "4294967295"};
+}
+
+
+struct ExitPipe {
+  UniqueFd read, write;
+};
+
+Result<ExitPipe> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
+  return ExitPipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Waits for the "1" a child writes on its ready pipe once it is ready; an
+// EOF first means it died. The error says which.
+Status wait_ready(const UniqueFd& ready_read) {
+  pollfd pfd{ready_read.get(), POLLIN, 0};
+  int n;
+  do n = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(kReadyTimeout).count()));
+  while (n < 0 && errno == EINTR);
+  char byte = 0;
+  if (n <= 0) return make_error("did not get ready within " + std::to_string(kReadyTimeout.count()) + " s", ETIMEDOUT);
+  if (::read(ready_read.get(), &byte, 1) != 1 || byte != '1') return make_error("exited before it was ready", EIO);
+  return {};
+}
+
+// A child with `before` at fds 3, ..., then its ready pipe and its exit
+// pipe, then `after`; running and ready, or an error (and no child).
+Result<HelperProcess> spawn_with_pipes(const std::vector<std::string>& argv, std::vector<int> before,
+                                       const std::vector<int>& after, int output_fd, const std::string& cwd = {}) {
+  TRY_ASSIGN(ready, make_pipe());
+  TRY_ASSIGN(quit, make_pipe());
+  std::vector<int> fds = std::move(before);
+  fds.push_back(ready.write.get());
+  fds.push_back(quit.read.get());
+  fds.insert(fds.end(), after.begin(), after.end());
+  TRY_ASSIGN(child, spawn_helper(argv, fds, output_fd, cwd));
+  HelperProcess process;
+  process.pid = child;
+  process.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+  process.exit_fd = std::move(quit.write);
+  ready.write.reset();
+  quit.read.reset();
+  TRY(wait_ready(ready.read));
+  return process;
+}
+
+Result<HelperProcess> start_pasta(const NetworkHelperConfig& config, const UniqueFd& netns, int output_fd) {
+  std::string pid_file = config.state_dir + "/pasta.pid";
+  (void)::unlink(pid_file.c_str());
+  TRY_ASSIGN(child, spawn_helper(pasta_argv(config, pid_file, kNetnsFd), {netns.get()}, output_fd));
+  int status = wait_child(child, kReadyTimeout);
+  if (status != 0) return helper_error(config, describe(status), output_fd);
+  auto text = read_file(pid_file);
+  auto pid = text ? parse_u64(trim(*text)) : std::nullopt;
+  (void)::unlink(pid_file.c_str());
+  if (!pid || *pid == 0 || *pid > INT32_MAX)
+    return helper_error(config, "started but wrote no pid to `" + pid_file + "`", output_fd);
+  HelperProcess process;
+  process.pid = static_cast<pid_t>(*pid);
+  // Still ours to signal safely: an orphan of ours is not reaped (and its
+  // pid not reused) until the shim's loop runs.
+  process.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, process.pid, 0)));
+  return process;
+}
+
+Result<HelperProcess> start_slirp4netns(const NetworkHelperConfig& config, const UniqueFd& netns, int output_fd) {
+  // It runs in the state directory: its API socket's full path may exceed sun_path.
+  auto started = spawn_with_pipes(slirp4netns_argv(config, kNetnsFd, kReadyFd, kExitFd), {netns.get()}, {},
+                                  output_fd, config.state_dir);
+  if (!started) return helper_error(config, started.error().message, output_fd);
+  return started;
+}
+
+Status forward_with_slirp4netns(const NetworkHelperConfig& config) {
+  for (const auto& mapping : config.ports)
+    TRY(slirp4netns_add_forward(config.state_dir + "/" + kSlirpApiSocket, mapping));
+  return {};
+}
+
+// The port proxy: the shim's own binary, run as `ctr-shim port-proxy`.
+Result<HelperProcess> start_port_proxy(const std::vector<ProxiedPort>& ports, const UniqueFd& netns, int output_fd) {
+  std::vector<std::string> argv{"/proc/self/exe", kPortProxyCommand};
+  auto forwards = port_proxy_arguments(ports);
+  argv.insert(argv.end(), forwards.begin(), forwards.end());
+  std::vector<int> listeners;
+  for (const auto& port : ports) listeners.push_back(port.listener.get());
+  static_assert(kProxyNetnsFd == kNetnsFd && kProxyReadyFd == kReadyFd && kProxyExitFd == kExitFd &&
+                kProxyFirstListenerFd == kExitFd + 1);
+  auto started = spawn_with_pipes(argv, {netns.get()}, listeners, output_fd);
+  if (!started) {
+    std::string text = helper_text(output_fd);
+    return make_error("ctr's port proxy " + started.error().message + (text.empty() ? "" : ": " + text), EIO);
+  }
+  return started;
+}
+
 }  // namespace
 
 std::vector<std::string> pasta_argv(const NetworkHelperConfig& config, const std::string& pid_file, int netns_fd) {
@@ -152,127 +258,91 @@ std::vector<std::string> slirp4netns_argv(const NetworkHelperConfig& config, int
   return argv;
 }
 
-NetworkHelper::NetworkHelper(NetworkHelper&& other) noexcept
-    : pid_(std::exchange(other.pid_, 0)),
-      pidfd_(std::move(other.pidfd_)),
-      exit_fd_(std::move(other.exit_fd_)),
-      state_dir_(std::move(other.state_dir_)) {}
+HelperProcess::HelperProcess(HelperProcess&& other) noexcept
+    : pid(std::exchange(other.pid, 0)), pidfd(std::move(other.pidfd)), exit_fd(std::move(other.exit_fd)) {}
+
+HelperProcess& HelperProcess::operator=(HelperProcess&& other) noexcept {
+  if (this != &other) {
+    stop();
+    pid = std::exchange(other.pid, 0);
+    pidfd = std::move(other.pidfd);
+    exit_fd = std::move(other.exit_fd);
+  }
+  return *this;
+}
+
+void HelperProcess::stop() {
+  if (pid <= 0) return;
+  exit_fd.reset();  // slirp4netns and the port proxy: the signal to quit
+  if (pidfd) {
+    (void)::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0);
+    pollfd pfd{pidfd.get(), POLLIN, 0};
+    int n;
+    do n = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(kStopTimeout).count()));
+    while (n < 0 && errno == EINTR);
+    if (n == 0) {
+      (void)::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+      do n = ::poll(&pfd, 1, 5000);
+      while (n < 0 && errno == EINTR);
+    }
+    // Reaped here unless the shim's loop got it first (then ECHILD).
+    siginfo_t info{};
+    (void)::waitid(static_cast<idtype_t>(3) /* P_PIDFD */, static_cast<id_t>(pidfd.get()), &info, WEXITED | WNOHANG);
+  }
+  pidfd.reset();
+  pid = 0;
+}
 
 NetworkHelper& NetworkHelper::operator=(NetworkHelper&& other) noexcept {
   if (this != &other) {
     stop();
-    pid_ = std::exchange(other.pid_, 0);
-    pidfd_ = std::move(other.pidfd_);
-    exit_fd_ = std::move(other.exit_fd_);
+    helper_ = std::move(other.helper_);
+    proxy_ = std::move(other.proxy_);
     state_dir_ = std::move(other.state_dir_);
   }
   return *this;
 }
 
-static bool in_initial_user_namespace() {
-  auto map = read_file("/proc/self/uid_map");
-  if (!map) return false;
-  auto fields = split(std::string(trim(*map)), ' ');
-  std::vector<std::string> words;
-  for (const auto& f : fields)
-    if (!f.empty()) words.push_back(f);
-  return words == std::vector<std::string>{"0", "0", "4294967295"};
-}
-
 Result<NetworkHelper> NetworkHelper::start(const NetworkHelperConfig& given, pid_t container_pid) {
   NetworkHelperConfig config = given;
   config.real_root = ::geteuid() == 0 && in_initial_user_namespace();
+  bool proxied = config.kind == "slirp4netns" && config.port_handler != "slirp4netns" && !config.ports.empty();
+  // First the host ports: one that is taken fails before anything started.
+  std::vector<ProxiedPort> ports;
+  if (proxied) {
+    TRY_ASSIGN(bound, bind_proxied_ports(config.ports));
+    ports = std::move(bound);
+  }
   TRY_ASSIGN(netns, open_fd("/proc/" + std::to_string(container_pid) + "/ns/net", O_RDONLY));
   UniqueFd output(::memfd_create("network-helper", MFD_CLOEXEC));
   if (!output) return sys_error("memfd_create");
   NetworkHelper helper;
   helper.state_dir_ = config.state_dir;
   if (config.kind == "pasta") {
-    std::string pid_file = config.state_dir + "/pasta.pid";
-    (void)::unlink(pid_file.c_str());
-    TRY_ASSIGN(child, spawn_helper(pasta_argv(config, pid_file, kNetnsFd), {netns.get()}, output.get()));
-    int status = wait_child(child, kReadyTimeout);
-    if (status != 0) return helper_error(config, describe(status), output.get());
-    auto text = read_file(pid_file);
-    auto pid = text ? parse_u64(trim(*text)) : std::nullopt;
-    (void)::unlink(pid_file.c_str());
-    if (!pid || *pid == 0 || *pid > INT32_MAX)
-      return helper_error(config, "started but wrote no pid to `" + pid_file + "`", output.get());
-    helper.pid_ = static_cast<pid_t>(*pid);
-    // Still ours to signal safely: an orphan of ours is not reaped (and its
-    // pid not reused) until the shim's loop runs.
-    helper.pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, helper.pid_, 0)));
+    TRY_ASSIGN(pasta, start_pasta(config, netns, output.get()));
+    helper.helper_ = std::move(pasta);
   } else {
-    int ready[2], quit[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd ready_read(ready[0]), ready_write(ready[1]);
-    if (::pipe2(quit, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd quit_read(quit[0]), quit_write(quit[1]);
-    TRY_ASSIGN(child, spawn_helper(slirp4netns_argv(config, kNetnsFd, kReadyFd, kExitFd),
-                                   {netns.get(), ready_write.get(), quit_read.get()}, output.get(),
-                                   config.state_dir));
-    helper.pid_ = child;
-    helper.pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
-    helper.exit_fd_ = std::move(quit_write);
-    ready_write.reset();
-    quit_read.reset();
-    // Ready: it writes "1" on the ready fd. Dead: the pipe ends at EOF.
-    pollfd pfd{ready_read.get(), POLLIN, 0};
-    int n;
-    do n = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(kReadyTimeout).count()));
-    while (n < 0 && errno == EINTR);
-    char byte = 0;
-    if (n <= 0 || ::read(ready_read.get(), &byte, 1) != 1 || byte != '1') {
-      std::string what = n <= 0 ? "did not get ready within " + std::to_string(kReadyTimeout.count()) + " s"
-                                : "exited before it was ready";
-      helper.stop();
-      return helper_error(config, what, output.get());
-    }
-    // A short path to the socket for the same reason (through a directory fd).
-    UniqueFd dir(::open(config.state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    std::string api_socket = "/proc/self/fd/" + std::to_string(dir.get()) + "/" + kSlirpApiSocket;
-    for (const auto& mapping : config.ports) {
-      auto forwarded = slirp4netns_add_forward(api_socket, mapping);
-      if (!forwarded) {
-        helper.stop();
-        return std::move(forwarded).error();
-      }
+    TRY_ASSIGN(slirp, start_slirp4netns(config, netns, output.get()));
+    helper.helper_ = std::move(slirp);
+    if (proxied) {
+      TRY_ASSIGN(proxy, start_port_proxy(ports, netns, output.get()));
+      helper.proxy_ = std::move(proxy);
+    } else {
+      TRY(forward_with_slirp4netns(config));
     }
   }
-  auto identity = process_identity(helper.pid_);
-  if (!identity) {
-    helper.stop();
-    return helper_error(config, "exited right after it started", output.get());
-  }
-  auto recorded = write_file_atomic(config.state_dir + "/" + kNetworkHelperPidFile, format_identity(*identity), 0644,
-                                    Durability::ephemeral);
-  if (!recorded) {
-    helper.stop();
-    return std::move(recorded).error().context("record the network helper's pid");
-  }
+  auto identity = process_identity(helper.helper_.pid);
+  if (!identity) return helper_error(config, "exited right after it started", output.get());
+  TRY_CTX(write_file_atomic(config.state_dir + "/" + kNetworkHelperPidFile, format_identity(*identity), 0644,
+                            Durability::ephemeral),
+          "record the network helper's pid");
   return helper;
 }
 
 void NetworkHelper::stop() {
-  if (pid_ <= 0) return;
-  exit_fd_.reset();  // slirp4netns: the signal to quit
-  if (pidfd_) {
-    (void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGTERM, nullptr, 0);
-    pollfd pfd{pidfd_.get(), POLLIN, 0};
-    int n;
-    do n = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(kStopTimeout).count()));
-    while (n < 0 && errno == EINTR);
-    if (n == 0) {
-      (void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
-      do n = ::poll(&pfd, 1, 5000);
-      while (n < 0 && errno == EINTR);
-    }
-    // Reaped here unless the shim's loop got it first (then ECHILD).
-    siginfo_t info{};
-    (void)::waitid(static_cast<idtype_t>(3) /* P_PIDFD */, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG);
-  }
-  pidfd_.reset();
-  pid_ = 0;
+  proxy_.stop();
+  if (helper_.pid <= 0) return;
+  helper_.stop();
   if (!state_dir_.empty()) {
     (void)::unlink((state_dir_ + "/" + kNetworkHelperPidFile).c_str());
     (void)::unlink((state_dir_ + "/" + kSlirpApiSocket).c_str());

@@ -27,6 +27,10 @@ struct NetworkHelperConfig {
   std::string binary;
   std::vector<std::string> args;  // extra options (ctr's translation of the user's)
   std::vector<PortMapping> ports;
+  // slirp4netns: who forwards the published ports. "" or "rootlesskit"
+  // (podman's name for its default): ctr's port proxy (shim/port_proxy.h);
+  // "slirp4netns": slirp4netns itself, through its API socket.
+  std::string port_handler;
   std::string state_dir;
   // Real root (the initial user namespace): pasta would drop to `nobody`,
   // which may not enter a namespace root owns; it keeps root (--runas 0).
@@ -39,6 +43,23 @@ struct NetworkHelperConfig {
 std::vector<std::string> pasta_argv(const NetworkHelperConfig& config, const std::string& pid_file, int netns_fd);
 std::vector<std::string> slirp4netns_argv(const NetworkHelperConfig& config, int netns_fd, int ready_fd, int exit_fd);
 
+// A child the shim started (the helper or the port proxy): stopped with
+// SIGTERM, then SIGKILL after 2 s, and reaped (it is the shim's child, or
+// its orphan: the shim is a subreaper). Closing exit_fd (a pipe the child
+// watches) asks it to quit too; the child sees it also when the shim dies.
+struct HelperProcess {
+  HelperProcess() = default;
+  HelperProcess(HelperProcess&& other) noexcept;
+  HelperProcess& operator=(HelperProcess&& other) noexcept;
+  ~HelperProcess() { stop(); }
+  // Safe to call twice, and when the child died already.
+  void stop();
+
+  pid_t pid = 0;
+  UniqueFd pidfd;
+  UniqueFd exit_fd;
+};
+
 class NetworkHelper {
  public:
   // Starts the helper for the network namespace of `container_pid` and
@@ -47,21 +68,19 @@ class NetworkHelper {
   static Result<NetworkHelper> start(const NetworkHelperConfig& config, pid_t container_pid);
 
   NetworkHelper() = default;
-  NetworkHelper(NetworkHelper&& other) noexcept;
+  NetworkHelper(NetworkHelper&& other) noexcept = default;
   NetworkHelper& operator=(NetworkHelper&& other) noexcept;
   ~NetworkHelper() { stop(); }
-  explicit operator bool() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
+  explicit operator bool() const { return helper_.pid > 0; }
+  pid_t pid() const { return helper_.pid; }
 
-  // SIGTERM, then SIGKILL after 2 s; reaps it (it is the shim's child, or
-  // its orphan: the shim is a subreaper) and removes its pid file. Safe to
-  // call twice, and when the helper died already.
+  // Stops the port proxy and the helper, and removes the helper's pid file
+  // and sockets. Safe to call twice.
   void stop();
 
  private:
-  pid_t pid_ = 0;
-  UniqueFd pidfd_;
-  UniqueFd exit_fd_;  // slirp4netns exits when this closes (also when the shim dies)
+  HelperProcess helper_;
+  HelperProcess proxy_;  // slirp4netns with ctr's port proxy
   std::string state_dir_;
 };
 

@@ -1,40 +1,22 @@
 #include "shim/notify_relay.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cstring>
-
-#include "runtime/base/files.h"
 #include "runtime/base/strings.h"
 
 namespace ctr::shim {
 namespace {
 
-// sockaddr_un for a path or an "@abstract" name; its length in `length`.
-// A path too long for sun_path goes through /proc/self/fd/DIR/NAME, DIR an
-// O_PATH fd of its directory kept open in `dir` (as the attach socket does:
-// state directories under long $XDG_RUNTIME_DIRs).
-Result<sockaddr_un> unix_address(const std::string& path, socklen_t& length, UniqueFd& dir) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
+// The address of a path or an "@abstract" name. A path too long for
+// sun_path goes through its directory's fd (UnixAddress; as the attach
+// socket does: state directories under long $XDG_RUNTIME_DIRs).
+Result<UnixAddress> unix_address(const std::string& path) {
   if (path.size() < 2 || (path[0] != '/' && path[0] != '@'))
     return make_error("notify socket `" + path + "`: not an absolute path or @abstract name", EINVAL);
-  std::string name = path;
-  if (name.size() >= sizeof address.sun_path && name[0] == '/') {
-    auto slash = path.rfind('/');
-    TRY_ASSIGN(opened, open_fd(slash ? path.substr(0, slash) : "/", O_PATH | O_DIRECTORY));
-    dir = std::move(opened);
-    name = "/proc/self/fd/" + std::to_string(dir.get()) + path.substr(slash);
-  }
-  if (name.size() >= sizeof address.sun_path)
-    return make_error("notify socket `" + path + "`: too long for a socket address", ENAMETOOLONG);
-  std::memcpy(address.sun_path, name.data(), name.size());
-  if (name[0] == '@') address.sun_path[0] = '\0';
-  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + (name[0] == '/' ? 1 : 0));
+  auto address = path[0] == '@' ? UnixAddress::abstract(std::string_view(path).substr(1)) : UnixAddress::for_path(path);
+  if (!address) return std::move(address).error().context("notify socket `" + path + "`");
   return address;
 }
 
@@ -56,18 +38,16 @@ std::string relay_message(std::string_view datagram, pid_t main_pid) {
 
 Result<NotifyRelay> NotifyRelay::open(const std::string& path, const std::string& target, pid_t main_pid) {
   NotifyRelay relay;
-  socklen_t length = 0;
-  TRY_ASSIGN(target_address, unix_address(target, relay.target_length_, relay.target_dir_));
-  UniqueFd dir;
-  TRY_ASSIGN(address, unix_address(path, length, dir));
+  TRY_ASSIGN(target_address, unix_address(target));
+  TRY_ASSIGN(address, unix_address(path));
   relay.fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!relay.fd_) return sys_error("socket");
   (void)::unlink(path.c_str());  // a previous run's
-  if (::bind(relay.fd_.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0)
+  if (::bind(relay.fd_.get(), address.get(), address.size()) != 0)
     return sys_error("bind the notify socket `" + path + "`");
   // The container's user may be any uid of its user namespace.
   if (::chmod(path.c_str(), 0666) != 0) return sys_error("chmod `" + path + "`");
-  relay.target_ = target_address;
+  relay.target_ = std::move(target_address);
   relay.main_pid_ = main_pid;
   return relay;
 }
@@ -84,7 +64,7 @@ unsigned NotifyRelay::forward() {
     if (message.empty()) continue;
     ssize_t out;
     do out = ::sendto(fd_.get(), message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                      reinterpret_cast<const sockaddr*>(&target_), target_length_);
+                      target_.get(), target_.size());
     while (out < 0 && errno == EINTR);
     if (out >= 0) ++sent;  // else: systemd gone or its queue full; nothing to tell anyone
   }

@@ -10,13 +10,13 @@
 #pragma once
 
 #include <sys/types.h>
-#include <sys/un.h>
 
 #include <string>
 #include <string_view>
 
 #include "runtime/base/result.h"
 #include "runtime/base/unique_fd.h"
+#include "runtime/base/unix_address.h"
 
 namespace ctr::shim {
 
@@ -44,9 +44,7 @@ class NotifyRelay {
 
  private:
   UniqueFd fd_;
-  sockaddr_un target_{};
-  socklen_t target_length_ = 0;
-  UniqueFd target_dir_;  // a long target path's directory (/proc/self/fd/N/NAME)
+  UnixAddress target_;  // keeps a long target path's directory open
   pid_t main_pid_ = 0;
 };
 

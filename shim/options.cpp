@@ -33,7 +33,7 @@ std::string usage() {
          "  [--exit-command PATH [--exit-arg ARG]...] [--exec --exec-id EID --process P.json]\n"
          "  [--notify-socket PATH|@NAME [--notify-main-pid]]\n"
          "  [--network-helper pasta|slirp4netns --network-helper-bin PATH [--network-helper-arg ARG]...\n"
-         "   [--publish HOSTIP:HOSTPORT:CONTAINERPORT/PROTO]...]\n";
+         "   [--publish HOSTIP:HOSTPORT:CONTAINERPORT/PROTO]... [--port-handler rootlesskit|slirp4netns]]\n";
 }
 
 namespace {
@@ -94,8 +94,11 @@ std::string parent_dir(const std::string& path) {
 
 Status validate_network(const ShimOptions& o) {
   if (o.network_helper.empty()) {
-    if (!o.network_helper_bin.empty() || !o.network_helper_args.empty() || !o.publish.empty())
-      return bad("--network-helper-bin, --network-helper-arg and --publish need --network-helper pasta|slirp4netns");
+    if (!o.network_helper_bin.empty() || !o.network_helper_args.empty() || !o.publish.empty() ||
+        !o.port_handler.empty())
+      return bad(
+          "--network-helper-bin, --network-helper-arg, --publish and --port-handler need --network-helper "
+          "pasta|slirp4netns");
     return {};
   }
   if (o.network_helper != "pasta" && o.network_helper != "slirp4netns")
@@ -104,6 +107,10 @@ Status validate_network(const ShimOptions& o) {
     return make_error("--network-helper " + o.network_helper + " needs --network-helper-bin PATH, an executable (got `" +
                           o.network_helper_bin + "`)",
                       ENOENT);
+  if (!o.port_handler.empty() && o.network_helper != "slirp4netns")
+    return bad("--port-handler is for --network-helper slirp4netns (pasta forwards its ports itself)");
+  if (!o.port_handler.empty() && o.port_handler != "rootlesskit" && o.port_handler != "slirp4netns")
+    return bad("unknown --port-handler \"" + o.port_handler + "\": use rootlesskit (ctr's port proxy) or slirp4netns");
   for (const auto& text : o.publish) TRY_CTX(parse_canonical_port_mapping(text), "--publish " + text);
   return {};
 }
@@ -179,6 +186,7 @@ Result<ShimOptions> parse_options(const std::vector<std::string>& args, const st
       {"--network-helper-bin", text(o.network_helper_bin)},
       {"--network-helper-arg", list(o.network_helper_args)},
       {"--publish", list(o.publish)},
+      {"--port-handler", text(o.port_handler)},
       {"--process", text(o.process_json)},
       {"--notify-socket", text(o.notify_socket)},
       {"--log-driver",

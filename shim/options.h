@@ -43,6 +43,9 @@ struct ShimOptions {
   std::string network_helper_bin;
   std::vector<std::string> network_helper_args;
   std::vector<std::string> publish;
+  // slirp4netns: who forwards the published ports, "rootlesskit" (ctr's
+  // port proxy, shim/port_proxy.h; also "") or "slirp4netns" (its API).
+  std::string port_handler;
   // Exec sessions.
   bool exec = false;
   std::string exec_id;

@@ -11,6 +11,7 @@
 
 #include "runtime/base/strings.h"
 #include "runtime/base/unique_fd.h"
+#include "runtime/base/unix_address.h"
 
 namespace ctr::shim {
 namespace {
@@ -57,25 +58,13 @@ std::string reply_description(const std::string& reply) {
 }
 
 Result<std::string> exchange(const std::string& path, const std::string& request, std::chrono::milliseconds timeout) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
   // A path longer than sun_path (deep $XDG_RUNTIME_DIR) is reached through
-  // its directory's fd: /proc/self/fd/N/NAME is short.
-  std::string reachable = path;
-  UniqueFd dir;
-  if (path.size() >= sizeof address.sun_path) {
-    size_t slash = path.rfind('/');
-    dir = UniqueFd(
-        ::open(slash == std::string::npos ? "." : path.substr(0, slash + 1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return sys_error("open the directory of slirp4netns's API socket `" + path + "`");
-    reachable = "/proc/self/fd/" + std::to_string(dir.get()) + "/" + path.substr(slash + 1);
-    if (reachable.size() >= sizeof address.sun_path)
-      return make_error("slirp4netns API socket name `" + path + "` is too long", ENAMETOOLONG);
-  }
-  reachable.copy(address.sun_path, reachable.size());
+  // its directory's fd (UnixAddress).
+  auto address = UnixAddress::for_path(path);
+  if (!address) return std::move(address).error().context("slirp4netns's API socket");
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return sys_error("socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+  if (::connect(fd.get(), address->get(), address->size()) != 0)
     return sys_error("connect to slirp4netns's API socket `" + path + "`");
   for (size_t sent = 0; sent < request.size();) {
     ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -189,6 +178,33 @@ Status slirp4netns_add_forward(const std::string& api_socket, const PortMapping&
       return make_error(what + ": " + (reply->empty() ? "no reply" : reply_description(*reply)), EIO);
   }
   return {};
+}
+
+Result<UniqueFd> bind_host_port(const std::string& ip, unsigned port, const std::string& protocol, bool reuse) {
+  bool v6 = ip.find(':') != std::string::npos;
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&storage);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    if (::inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return make_error("bad IPv6 address `" + ip + "`", EINVAL);
+    length = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&storage);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    if (::inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return make_error("bad IPv4 address `" + ip + "`", EINVAL);
+    length = sizeof *a;
+  }
+  int type = protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+  UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0));
+  if (!fd) return sys_error("socket");
+  int one = 1;
+  if (reuse) (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (v6) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) return sys_error("bind");
+  return fd;
 }
 
 }  // namespace ctr::shim

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/base/result.h"
+#include "runtime/base/unique_fd.h"
 
 namespace ctr::shim {
 
@@ -56,5 +57,12 @@ Status slirp4netns_add_forward(const std::string& api_socket, const PortMapping&
                                std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // The JSON request for one port (exposed for tests).
 std::string slirp4netns_hostfwd_request(const PortMapping& mapping, unsigned offset);
+
+// A socket of `protocol` ("tcp"/"udp") bound to ip:port in the caller's
+// network namespace (port 0: the kernel picks); IPv6 sockets are v6-only.
+// `reuse`: SO_REUSEADDR, so a connection of an earlier run left in
+// TIME_WAIT does not block the port (a listener still does). The error is
+// bind's, its code kept (EADDRINUSE, EACCES) for the caller's message.
+Result<UniqueFd> bind_host_port(const std::string& ip, unsigned port, const std::string& protocol, bool reuse);
 
 }  // namespace ctr::shim

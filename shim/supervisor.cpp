@@ -122,6 +122,7 @@ Status Supervisor::start_network_helper(pid_t container_pid) {
   config.binary = opt_.network_helper_bin;
   config.args = opt_.network_helper_args;
   config.state_dir = opt_.state_dir;
+  config.port_handler = opt_.port_handler;
   for (const auto& text : opt_.publish) {
     TRY_ASSIGN(mapping, parse_canonical_port_mapping(text));  // validated with the options
     config.ports.push_back(mapping);

@@ -26,6 +26,10 @@ namespace {
 // an idle shim does not pay for it in RSS.
 char g_buffer[256 * 1024];
 
+// How long an exec session's output waits for the client that started it
+// (`ctr exec` connects within milliseconds; this bounds a client that died).
+constexpr std::chrono::seconds kFirstClientWait{30};
+
 }  // namespace
 
 bool Supervisor::read_output(UniqueFd& fd, Stream stream, bool final) {
@@ -191,14 +195,24 @@ void Supervisor::update_backpressure() {
 }
 
 void Supervisor::loop() {
+  // An exec session's process runs before its `ctr exec` has connected (it
+  // may connect only after the process exited), and with no log what is
+  // read before then is lost: hold the output, and the end, for that client.
+  if (opt_.exec && opt_.log_driver == LogDriver::none) attach_.hold_output_for_first_client(kFirstClientWait);
+  update_backpressure();
   epoll_event events[32];
-  while (!exited_) {
+  while (!exited_ || attach_.holding_for_first_client()) {
     int n = ::epoll_wait(epoll_.get(), events, 32, -1);
     if (n < 0 && errno != EINTR) {  // cannot happen with a valid epoll fd; never report a made-up status
       status_unknown_ = true;
       break;
     }
-    for (int i = 0; i < n; ++i) dispatch(events[i].data.fd, events[i].events);
+    // New clients first: one that connected before this output was read
+    // gets it, whatever order epoll reported the two in.
+    for (int i = 0; i < n; ++i)
+      if (events[i].data.fd == attach_.listener()) attach_.accept_clients();
+    for (int i = 0; i < n; ++i)
+      if (events[i].data.fd != attach_.listener()) dispatch(events[i].data.fd, events[i].events);
     if (log_) log_->flush();
     update_backpressure();
   }

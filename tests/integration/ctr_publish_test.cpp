@@ -1,12 +1,14 @@
 // Published ports (-p, -P, --expose) end to end, as the unprivileged user:
 // busybox httpd reached from the test at 127.0.0.1:PORT through pasta (the
-// default) and slirp4netns, a UDP echo through pasta, -P with --expose,
+// default) and slirp4netns (through ctr's port proxy, and through
+// slirp4netns's own forwarding), UDP echoes, -P with --expose,
 // `ctr port` / `ps` / inspect, and the errors (malformed specs, a network
 // that cannot publish, a host port the test holds). Loopback only: the
 // test talks to 127.0.0.1 and nothing else; host ports are picked free by
 // binding port 0.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "runtime/base/strings.h"
 #include "runtime/base/unique_fd.h"
 #include "tests/integration/ctr_container_fixture.h"
+#include "tests/integration/test_env.h"
 
 namespace ctr::itest {
 namespace {
@@ -56,12 +59,18 @@ void set_timeout(int fd, int ms) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-// GET `path` from 127.0.0.1:port; the whole response ("" on any failure).
-std::string http_get(uint16_t port, const std::string& path) {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+// GET `path` from 127.0.0.1:port ([::1]:port with ipv6); the whole response
+// ("" on any failure).
+std::string http_get(uint16_t port, const std::string& path, bool ipv6 = false) {
+  UniqueFd fd(::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   set_timeout(fd.get(), 2000);
   sockaddr_in a = loopback(port);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "";
+  sockaddr_in6 a6{};
+  a6.sin6_family = AF_INET6;
+  a6.sin6_port = htons(port);
+  a6.sin6_addr = in6addr_loopback;
+  auto* to = ipv6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a);
+  if (::connect(fd.get(), to, ipv6 ? sizeof a6 : sizeof a) != 0) return "";
   std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return "";
   std::string response;
@@ -79,6 +88,24 @@ std::string udp_exchange(uint16_t port, const std::string& message) {
   char buffer[512];
   ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+}
+
+// Pids of ctr's port proxies (comm "ctr-port-proxy") whose parent, the
+// shim, runs container `id`.
+std::vector<pid_t> port_proxies_of(const std::string& id) {
+  return processes_where([&](pid_t pid) {
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat || stat->find("(ctr-port-proxy)") == std::string::npos) return false;
+    auto fields = split(stat->substr(stat->rfind(')') + 2), ' ');
+    if (fields.size() < 2) return false;
+    auto parent = read_file("/proc/" + fields[1] + "/cmdline");
+    return parent && parent->find(id) != std::string::npos;
+  });
+}
+
+bool has_ipv6_loopback() {
+  auto interfaces = read_file("/proc/net/if_inet6");
+  return interfaces && interfaces->find("00000000000000000000000000000001") != std::string::npos;
 }
 
 class CtrPublishTest : public CtrContainerTest {
@@ -108,10 +135,10 @@ class CtrPublishTest : public CtrContainerTest {
     return args;
   }
 
-  void expect_served(uint16_t port) {
+  void expect_served(uint16_t port, bool ipv6 = false) {
     std::string response;
     EXPECT_TRUE(eventually([&] {
-      response = http_get(port, "/index.html");
+      response = http_get(port, "/index.html", ipv6);
       return response.find("hello through a published port") != std::string::npos;
     })) << "127.0.0.1:"
         << port << " answered: " << response;
@@ -159,14 +186,61 @@ TEST_F(CtrPublishTest, HttpdReachableThroughPasta) {
   expect_served(port);
 }
 
-TEST_F(CtrPublishTest, HttpdReachableThroughSlirp4netns) {
+// ctr's port proxy (slirp4netns's default port handler, as podman's
+// rootlessport): the server sees the container's own address as the client.
+TEST_F(CtrPublishTest, HttpdReachableThroughSlirp4netnsAndThePortProxy) {
+  REQUIRE_NETWORKING();
+  uint16_t port = free_port(), port6 = free_port();
+  ASSERT_NE(port, 0);
+  std::vector<std::string> flags{"--network", "slirp4netns", "-p", std::to_string(port) + ":80"};
+  if (has_ipv6_loopback()) flags.insert(flags.end(), {"-p", "[::1]:" + std::to_string(port6) + ":80"});
+  std::vector<std::string> args{"run", "-d", "--name", "web"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.insert(args.end(), {"-v", dir_->path() + ":/www:ro", "busybox", "httpd", "-f", "-v", "-p", "80", "-h", "/www"});
+  auto run = ctr(args);
+  ASSERT_EQ(run.code, 0) << run.describe();
+  expect_served(port);
+  if (has_ipv6_loopback()) expect_served(port6, /*ipv6=*/true);
+  EXPECT_NE(out_of({"port", "web"}).find("80/tcp -> 127.0.0.1:" + std::to_string(port) + "\n"), std::string::npos);
+  std::string logs;
+  // httpd listens on IPv6 too, so the address comes v4-mapped.
+  EXPECT_TRUE(eventually([&] { return (logs = ctr({"logs", "web"}).err).find("10.0.2.100]:") != std::string::npos; }))
+      << "httpd's log: " << logs;
+  std::string id = std::string(trim(out_of({"inspect", "--format", "{{.Id}}", "web"})));
+  EXPECT_EQ(port_proxies_of(id).size(), 1u);
+  ASSERT_EQ(ctr({"rm", "-f", "web"}).code, 0);
+  EXPECT_TRUE(port_proxies_of(id).empty()) << "a port proxy outlived its container";
+  EXPECT_EQ(http_get(port, "/index.html"), "") << "the port is still served";
+}
+
+TEST_F(CtrPublishTest, HttpdReachableThroughSlirp4netnsOwnForwarding) {
+  REQUIRE_NETWORKING();
+  uint16_t port = free_port();
+  ASSERT_NE(port, 0);
+  auto run = ctr(httpd("web", {"--network", "slirp4netns:port_handler=slirp4netns", "-p", std::to_string(port) + ":80"}));
+  ASSERT_EQ(run.code, 0) << run.describe();
+  expect_served(port);
+  std::string id = std::string(trim(out_of({"inspect", "--format", "{{.Id}}", "web"})));
+  EXPECT_TRUE(port_proxies_of(id).empty()) << "slirp4netns forwards, no proxy";
+}
+
+// The proxy watches a pipe only the shim holds: a SIGKILLed shim takes it along.
+TEST_F(CtrPublishTest, ThePortProxyEndsWithAKilledShim) {
   REQUIRE_NETWORKING();
   uint16_t port = free_port();
   ASSERT_NE(port, 0);
   auto run = ctr(httpd("web", {"--network", "slirp4netns", "-p", std::to_string(port) + ":80"}));
   ASSERT_EQ(run.code, 0) << run.describe();
-  expect_served(port);
-  EXPECT_EQ(out_of({"port", "web", "80"}), "127.0.0.1:" + std::to_string(port) + "\n");
+  std::string id = std::string(trim(out_of({"inspect", "--format", "{{.Id}}", "web"})));
+  auto proxies = port_proxies_of(id);
+  ASSERT_EQ(proxies.size(), 1u);
+  auto stat = read_file("/proc/" + std::to_string(proxies[0]) + "/stat");
+  ASSERT_TRUE(stat);
+  auto shim = parse_u64(split(stat->substr(stat->rfind(')') + 2), ' ')[1]);
+  ASSERT_TRUE(shim);
+  ASSERT_EQ(::kill(static_cast<pid_t>(*shim), SIGKILL), 0);
+  EXPECT_TRUE(eventually([&] { return ::kill(proxies[0], 0) != 0; })) << "the proxy outlived its shim";
+  (void)ctr({"rm", "-f", "web"});
 }
 
 // busybox's nc has no UDP here, so the echo server is the host's python3,
@@ -204,15 +278,24 @@ TEST_F(CtrPublishUdpTest, UdpEchoThroughPasta) {
   EXPECT_EQ(out_of({"ps", "--format", "{{.Ports}}"}), "127.0.0.1:" + p + "->" + p + "/udp\n");
 }
 
-// slirp4netns drops UDP replies to the host's loopback when the container
-// may not reach it (--disable-host-loopback, the default; podman#4586), so
-// this needs allow_host_loopback=true.
-TEST_F(CtrPublishUdpTest, UdpEchoThroughSlirp4netns) {
+// Through ctr's port proxy: the datagrams stay inside the container's
+// namespace, so the host's loopback need not be reachable from it.
+TEST_F(CtrPublishUdpTest, UdpEchoThroughSlirp4netnsAndThePortProxy) {
   REQUIRE_NETWORKING();
   uint16_t port = free_port();
   ASSERT_NE(port, 0);
-  run_echo({"--network", "slirp4netns:allow_host_loopback=true"}, port, 5353);
+  run_echo({"--network", "slirp4netns"}, port, 5353);
   EXPECT_EQ(out_of({"port", "echo", "5353/udp"}), "127.0.0.1:" + std::to_string(port) + "\n");
+}
+
+// slirp4netns's own forwarding drops UDP replies to the host's loopback when
+// the container may not reach it (--disable-host-loopback, the default;
+// podman#4586), so this needs allow_host_loopback=true.
+TEST_F(CtrPublishUdpTest, UdpEchoThroughSlirp4netnsOwnForwarding) {
+  REQUIRE_NETWORKING();
+  uint16_t port = free_port();
+  ASSERT_NE(port, 0);
+  run_echo({"--network", "slirp4netns:allow_host_loopback=true,port_handler=slirp4netns"}, port, 5353);
 }
 
 TEST_F(CtrPublishTest, PublishAllPublishesExposedPortsOnFreeLoopbackPorts) {
@@ -285,7 +368,8 @@ TEST_F(CtrPublishTest, BadSpecsAndNetworksAreErrorsAndMakeNothing) {
       {{"--network", "none", "-p", "8080:80"}, "-p/--publish cannot be used with --network none"},
       {{"--network", "host", "-p", "8080:80"}, "-p/--publish cannot be used with --network host"},
       {{"--network", "host", "-P"}, "-P/--publish-all cannot be used with --network host"},
-      {{"--network", "slirp4netns", "-p", "[::1]:8080:80"}, "slirp4netns forwards IPv4 host addresses only"},
+      {{"--network", "slirp4netns:port_handler=slirp4netns", "-p", "[::1]:8080:80"},
+       "slirp4netns forwards IPv4 host addresses only"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args{"create"};

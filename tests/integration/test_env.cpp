@@ -216,20 +216,25 @@ void reap_orphans() {
   }
 }
 
-std::vector<pid_t> processes_with_env(const std::string& needle) {
+std::vector<pid_t> processes_where(const std::function<bool(pid_t)>& wanted) {
   std::vector<pid_t> found;
   DIR* proc = ::opendir("/proc");
   if (!proc) return found;
   while (dirent* entry = ::readdir(proc)) {
     auto pid = parse_u64(entry->d_name);
-    if (!pid) continue;
-    auto environ = read_file(std::string("/proc/") + entry->d_name + "/environ");
-    if (!environ || environ->find(needle) == std::string::npos) continue;
+    if (!pid || !wanted(static_cast<pid_t>(*pid))) continue;
     if (process_state(static_cast<pid_t>(*pid)) == 'Z') continue;
     found.push_back(static_cast<pid_t>(*pid));
   }
   ::closedir(proc);
   return found;
+}
+
+std::vector<pid_t> processes_with_env(const std::string& needle) {
+  return processes_where([&](pid_t pid) {
+    auto environ = read_file("/proc/" + std::to_string(pid) + "/environ");
+    return environ && environ->find(needle) != std::string::npos;
+  });
 }
 
 bool process_gone(pid_t pid) {

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -60,6 +61,8 @@ void reap_orphans();
 // Pids of live (non-zombie) processes whose environment holds `needle`
 // (the per-test marker variable), i.e. container processes of one test.
 std::vector<pid_t> processes_with_env(const std::string& needle);
+// Live (not zombie) processes for which `wanted(pid)` is true.
+std::vector<pid_t> processes_where(const std::function<bool(pid_t)>& wanted);
 // True when `pid` no longer runs (absent or a zombie).
 bool process_gone(pid_t pid);
 

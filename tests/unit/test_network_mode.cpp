@@ -140,7 +140,25 @@ TEST(NetworkMode, Slirp4netnsOptionsMapToItsFlags) {
     EXPECT_FALSE(parse_network_mode(bad)) << bad;
   auto rootlessport = parse_network_mode("slirp4netns:port_handler=rootlessport");
   ASSERT_FALSE(rootlessport);
-  EXPECT_NE(rootlessport.error().message.find("no rootlessport"), std::string::npos);
+  EXPECT_NE(rootlessport.error().message.find("use rootlesskit (ctr's port proxy, the default) or slirp4netns"),
+            std::string::npos);
+}
+
+TEST(NetworkMode, PortHandlerGoesToTheShimNotToSlirp4netns) {
+  FakeHelpers helpers;
+  auto plain = parse_network_mode("slirp4netns");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(slirp4netns_port_handler(*plain), "");
+  auto own = parse_network_mode("slirp4netns:port_handler=slirp4netns");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(slirp4netns_port_handler(*own), "slirp4netns");
+  EXPECT_EQ(*network_helper_arguments(*own), (std::vector<std::string>{"--mtu=65520", "--disable-host-loopback"}));
+  auto kit = parse_network_mode("slirp4netns:port_handler=rootlesskit");
+  ASSERT_TRUE(kit);
+  EXPECT_EQ(slirp4netns_port_handler(*kit), "rootlesskit");
+  auto pasta = parse_network_mode("pasta");
+  ASSERT_TRUE(pasta);
+  EXPECT_EQ(slirp4netns_port_handler(*pasta), "");
 }
 
 TEST(NetworkMode, PastaOptionsPassThroughButNotOurs) {
@@ -246,5 +264,18 @@ TEST(NetworkHelperShimOptions, ParsedAndValidated) {
   EXPECT_FALSE(with({"--network-helper", "vde"}));
   EXPECT_FALSE(with({"--network-helper", "pasta", "--network-helper-bin", "/nonexistent"}));
   EXPECT_FALSE(with({"--network-helper-arg", "-T"}));  // without a helper
+  auto slirp = with({"--network-helper", "slirp4netns", "--network-helper-bin", "/bin/true", "--port-handler",
+                     "slirp4netns"});
+  ASSERT_TRUE(slirp) << slirp.error().message;
+  EXPECT_EQ(slirp->port_handler, "slirp4netns");
+  EXPECT_TRUE(with({"--network-helper", "slirp4netns", "--network-helper-bin", "/bin/true", "--port-handler",
+                    "rootlesskit"}));
+  auto unknown = with({"--network-helper", "slirp4netns", "--network-helper-bin", "/bin/true", "--port-handler", "x"});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("unknown --port-handler \"x\""), std::string::npos);
+  auto pasta = with({"--network-helper", "pasta", "--network-helper-bin", "/bin/true", "--port-handler", "slirp4netns"});
+  ASSERT_FALSE(pasta);
+  EXPECT_NE(pasta.error().message.find("pasta forwards its ports itself"), std::string::npos);
+  EXPECT_FALSE(with({"--port-handler", "slirp4netns"}));  // without a helper
   (void)remove_tree(state);
 }
