@@ -16,9 +16,10 @@
 #   4. peak RSS (VmHWM) of the helper processes (pasta, slirp4netns,
 #      rootlessport) during the host -> container test.
 # Configurations: podman 4.3 with slirp4netns and its default port handler
-# (rootlessport), podman with slirp4netns:port_handler=slirp4netns (the
-# helper ctr uses for slirp4netns ports), podman with pasta when it has it
-# (4.3 does not), ctr with slirp4netns and ctr with pasta (its default).
+# (rootlessport), podman with slirp4netns:port_handler=slirp4netns, podman
+# with pasta when it has it (4.3 does not), ctr with slirp4netns (its port
+# proxy, ctr-port-proxy, the counterpart of rootlessport), ctr with
+# slirp4netns:port_handler=slirp4netns, and ctr with pasta (its default).
 #
 # The image (busybox fixture + the host's /usr/bin/iperf3 and the libraries
 # ldd names, built here, nothing downloaded) is imported into both stores.
@@ -35,7 +36,7 @@
 # raise RUNS and compare within one run only.
 #
 # Settings: CTR_BIN (default PREFIX/bin/ctr, else the build's), TOOLS ("ctr
-# podman"; "podman" alone measures podman only), RUNS (3), IPERF_SECONDS (5),
+# podman"; "podman" alone measures podman only), RUNS (5), IPERF_SECONDS (5),
 # CONNECT_RUNS (20), WARMUP (2, for the connection test), OUT (file prefix),
 # CONFIGS (only these configurations, e.g. "ctr-pasta podman-slirp4netns").
 set -euo pipefail
@@ -43,7 +44,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 TOOLS=${TOOLS:-ctr podman}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 IPERF_SECONDS=${IPERF_SECONDS:-5}
 CONNECT_RUNS=${CONNECT_RUNS:-20}
 WARMUP=${WARMUP:-2}
@@ -129,6 +130,7 @@ configs+=("podman-slirp4netns-hostfwd podman slirp4netns:allow_host_loopback=tru
 $podman_pasta && configs+=("podman-pasta podman pasta")
 case " $TOOLS " in *" ctr "*)
   configs+=("ctr-slirp4netns ctr slirp4netns:allow_host_loopback=true")
+  configs+=("ctr-slirp4netns-hostfwd ctr slirp4netns:allow_host_loopback=true,port_handler=slirp4netns")
   configs+=("ctr-pasta ctr pasta") ;;
 esac
 # CONFIGS (names, space-separated) keeps only those.
@@ -181,7 +183,7 @@ helper_rss() {
     comm=$(cat "$p/comm" 2>/dev/null) || continue
     args=$(tr "\0" " " <"$p/cmdline" 2>/dev/null) || continue
     case "$comm $args" in
-    pasta* | passt* | slirp4netns* | rootlessport* | "exe rootlessport"*) ;;
+    pasta* | passt* | slirp4netns* | rootlessport* | "exe rootlessport"* | ctr-port-proxy*) ;;
     *) continue ;;
     esac
     hwm=$(awk "/^VmHWM:/ {print \$2}" "$p/status" 2>/dev/null) || continue
@@ -225,42 +227,58 @@ host_to_container() { # NAME TOOL NETWORK
     "$(for b in $all; do awk -v b="$b" "BEGIN { printf \" %.2f\", b / 1e9 }"; done)" "${rss%% *}" "${rss#* }")"
 }
 
-container_to_host() { # NAME TOOL NETWORK
-  local name=$1 t=$2 net=$3 gw hostsname port i bps all="" server json
+# container -> host, in three parts so that the runs can be interleaved
+# (run 1 of every configuration, then run 2, ...): the throughput of the helpers
+# in this direction depends on how often the iperf3 server on the host gets a CPU,
+# so a build starting on the machine halfway through would otherwise favour
+# the configurations measured first.
+declare -A c2h_gw=() c2h_hosts=() c2h_all=() c2h_retr=()
+c2h_setup() { # NAME TOOL NETWORK: finds and checks the gateway the client connects to
+  local name=$1 t=$2 net=$3 gw
   # The helper maps the default gateway to the host loopback: slirp4netns 10.0.2.2
   # (allow_host_loopback=true), pasta its copy of the host gateway (not --no-map-gw).
   gw=$(tool "$t" run --rm --network "$net" netbench ip route | awk "/^default/ {print \$3; exit}")
-  hostsname=$(tool "$t" run --rm --network "$net" netbench cat /etc/hosts | awk "/host.containers.internal/ {print \$1; exit}")
+  c2h_hosts[$name]=$(tool "$t" run --rm --network "$net" netbench cat /etc/hosts | awk "/host.containers.internal/ {print \$1; exit}")
   [ -n "$gw" ] || fail "$name: the container has no default route"
   case $net in
   slirp4netns*) [ "$gw" = 10.0.2.2 ] || fail "$name: slirp4netns gateway is $gw, not 10.0.2.2: not measuring" ;;
   pasta*) [ "$gw" = "$(ip -4 route show default | awk "{print \$3; exit}")" ] ||
     fail "$name: pasta gateway $gw is not the host gateway pasta maps to loopback: not measuring" ;;
   esac
-  for i in $(seq "$RUNS"); do
-    port=$(free_port)
-    server=$B/iperf-server-$name-$i.json
-    timeout $((IPERF_SECONDS + 60)) iperf3 -s -1 -B 127.0.0.1 -p "$port" -J >"$server" 2>&1 &
-    local spid=$!
-    for _ in $(seq 200); do
-      [ -z "$(ss -Hltn "sport = :$port")" ] || break
-      kill -0 "$spid" 2>/dev/null || fail "$name: the host iperf3 server exited: $(cat "$server")"
-      sleep 0.02
-    done
-    tool "$t" run --rm --network "$net" netbench timeout $((IPERF_SECONDS + 30)) iperf3 -c "$gw" -p "$port" -t "$IPERF_SECONDS" >"$B/client.txt" 2>&1 ||
-      { kill "$spid" 2>/dev/null; fail "$name: iperf3 -c $gw -p $port in the container failed: $(tail -n3 "$B/client.txt")"; }
-    wait "$spid" || fail "$name: the host iperf3 server failed: $(jq -r ".error // empty" "$server")"
-    # Loopback only: the server saw every connection from 127.0.0.1 on 127.0.0.1.
-    jq -e "[.start.connected[] | .local_host == \"127.0.0.1\" and .remote_host == \"127.0.0.1\"] | length > 0 and all" \
-      "$server" >/dev/null || fail "$name: the host server saw non-loopback connections: $(jq -c ".start.connected" "$server")"
-    bps=$(jq -e ".end.sum_received.bits_per_second" "$server") || fail "$name: no sum_received in the server JSON"
-    all="$all $bps"
+  c2h_gw[$name]=$gw c2h_all[$name]="" c2h_retr[$name]=""
+}
+c2h_run() { # NAME TOOL NETWORK RUN: one iperf3 run, client in a new container
+  local name=$1 t=$2 net=$3 i=$4 gw=${c2h_gw[$1]} port server client bps retr
+  port=$(free_port)
+  server=$B/iperf-server-$name-$i.json client=$B/iperf-client-$name-$i.json
+  timeout $((IPERF_SECONDS + 60)) iperf3 -s -1 -B 127.0.0.1 -p "$port" -J >"$server" 2>&1 &
+  local spid=$!
+  for _ in $(seq 200); do
+    [ -z "$(ss -Hltn "sport = :$port")" ] || break
+    kill -0 "$spid" 2>/dev/null || fail "$name: the host iperf3 server exited: $(cat "$server")"
+    sleep 0.02
   done
+  tool "$t" run --rm --network "$net" netbench timeout $((IPERF_SECONDS + 30)) iperf3 -c "$gw" -p "$port" -t "$IPERF_SECONDS" -J >"$client" 2>&1 ||
+    { kill "$spid" 2>/dev/null; fail "$name: iperf3 -c $gw -p $port in the container failed: $(jq -r ".error // empty" "$client" 2>/dev/null || tail -n3 "$client")"; }
+  wait "$spid" || fail "$name: the host iperf3 server failed: $(jq -r ".error // empty" "$server")"
+  # Loopback only: the server saw every connection from 127.0.0.1 on 127.0.0.1.
+  jq -e "[.start.connected[] | .local_host == \"127.0.0.1\" and .remote_host == \"127.0.0.1\"] | length > 0 and all" \
+    "$server" >/dev/null || fail "$name: the host server saw non-loopback connections: $(jq -c ".start.connected" "$server")"
+  bps=$(jq -e ".end.sum_received.bits_per_second" "$server") || fail "$name: no sum_received in the server JSON"
+  # TCP retransmissions in the container: segments the helper lost (pasta
+  # 2023-03 drops what its host socket does not take; each loss then waits
+  # for a retransmission timeout in the container).
+  retr=$(jq -r ".end.sum_sent.retransmits // \"?\"" "$client" 2>/dev/null) || retr="?"
+  c2h_all[$name]="${c2h_all[$name]} $bps" c2h_retr[$name]="${c2h_retr[$name]} $retr"
+}
+c2h_report() { # NAME
+  local name=$1 bps all=${c2h_all[$1]}
   bps=$(tr " " "\n" <<<"$all" | grep . | median)
   record "$name" c2h_bps "$bps"
-  say "$(printf "%-28s container->host %6.2f Gbit/s (runs:%s) via %s (host.containers.internal: %s)" "$name" \
+  say "$(printf "%-28s container->host %6.2f Gbit/s (runs:%s; TCP retransmits:%s) via %s (host.containers.internal: %s)" "$name" \
     "$(awk -v b="$bps" "BEGIN { print b / 1e9 }")" \
-    "$(for b in $all; do awk -v b="$b" "BEGIN { printf \" %.2f\", b / 1e9 }"; done)" "$gw" "${hostsname:-none}")"
+    "$(for b in $all; do awk -v b="$b" "BEGIN { printf \" %.2f\", b / 1e9 }"; done)" "${c2h_retr[$name]}" \
+    "${c2h_gw[$name]}" "${c2h_hosts[$name]:-none}")"
 }
 
 # The connection test: first-conn.sh PORT CMD... runs CMD (run -d ...), then
@@ -308,8 +326,12 @@ EOF
 
 log_step "host -> container: iperf3 -c 127.0.0.1 -t $IPERF_SECONDS through a published port, $RUNS runs"
 for c in "${configs[@]}"; do host_to_container $c; done
-log_step "container -> host: iperf3 -c GATEWAY -t $IPERF_SECONDS in the container, server on 127.0.0.1, $RUNS runs"
-for c in "${configs[@]}"; do container_to_host $c; done
+log_step "container -> host: iperf3 -c GATEWAY -t $IPERF_SECONDS in the container, server on 127.0.0.1, $RUNS runs (interleaved)"
+for c in "${configs[@]}"; do c2h_setup $c; done
+for i in $(seq "$RUNS"); do
+  for c in "${configs[@]}"; do c2h_run $c "$i"; done
+done
+for c in "${configs[@]}"; do c2h_report "${c%% *}"; done
 log_step "time from run -d -p to the first HTTP 200 (busybox httpd), $CONNECT_RUNS runs"
 for c in "${configs[@]}"; do first_connection $c; done
 for t in $TOOLS; do tool "$t" ps -a -q | grep -q . && fail "$t: containers left behind: $(tool "$t" ps -a)"; done
@@ -347,7 +369,7 @@ get() { awk -F'\t' -v c="$1" -v m="$2" '$1 == c && $2 == m {print $3}' "$res"; }
 has() { [ -n "$(get "$1" h2c_bps)" ]; }
 log "Result (iperf3: median of $RUNS x ${IPERF_SECONDS} s; first connection: median of $CONNECT_RUNS)"
 printf '    %-28s %12s %12s %12s %12s\n' configuration 'host->ctr' 'ctr->host' 'first conn' 'helper RSS'
-for c in podman-slirp4netns podman-slirp4netns-hostfwd podman-pasta ctr-slirp4netns ctr-pasta; do
+for c in podman-slirp4netns podman-slirp4netns-hostfwd podman-pasta ctr-slirp4netns ctr-slirp4netns-hostfwd ctr-pasta; do
   has "$c" || continue
   printf '    %-28s %7.2f Gb/s %7.2f Gb/s %9.1f ms %8d KiB\n' "$c" \
     "$(awk -v b="$(get "$c" h2c_bps)" 'BEGIN { print b / 1e9 }')" \
@@ -369,8 +391,8 @@ ratio() {
 }
 if has ctr-pasta || has ctr-slirp4netns; then
   log "Ratios (throughput: ctr / podman, target >= 1.0x)"
-  ratio ctr-slirp4netns podman-slirp4netns-hostfwd
   ratio ctr-slirp4netns podman-slirp4netns
+  ratio ctr-slirp4netns-hostfwd podman-slirp4netns-hostfwd
   if has podman-pasta; then ratio ctr-pasta podman-pasta; fi
   ratio ctr-pasta podman-slirp4netns
 fi
