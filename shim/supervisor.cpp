@@ -123,10 +123,8 @@ Status Supervisor::start_network_helper(pid_t container_pid) {
   config.args = opt_.network_helper_args;
   config.state_dir = opt_.state_dir;
   config.port_handler = opt_.port_handler;
-  for (const auto& text : opt_.publish) {
-    TRY_ASSIGN(mapping, parse_canonical_port_mapping(text));  // validated with the options
-    config.ports.push_back(mapping);
-  }
+  TRY_ASSIGN(ports, parse_canonical_port_mappings(opt_.publish));  // validated with the options
+  config.ports = std::move(ports);
   TRY_ASSIGN(helper, NetworkHelper::start(config, container_pid));
   network_ = std::move(helper);
   return {};

@@ -1,5 +1,6 @@
 #include "tests/integration/ctr_container_fixture.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -89,6 +90,19 @@ std::string CtrContainerTest::state_of(const std::string& /*name*/) {
 
 bool CtrContainerTest::has_state(const std::string& name, const std::string& state) {
   return state_of(name).find(name + " " + state + "\n") != std::string::npos;
+}
+
+std::vector<std::string> CtrContainerTest::exec_sessions(const std::string& id) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string dir = (xdg && *xdg ? std::string(xdg) + "/ctr" : "/tmp/ctr-run-" + std::to_string(::getuid())) +
+                    "/containers/" + id + "/exec";
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') out.push_back(e->d_name);
+    ::closedir(d);
+  }
+  return out;
 }
 
 std::string CtrContainerTest::load_debian_image() {

@@ -36,6 +36,8 @@ class CtrContainerTest : public ::testing::Test {
   // "NAME STATE" lines of `ps -a`.
   std::string state_of(const std::string& name);
   bool has_state(const std::string& name, const std::string& state);
+  // Entries of container `id`'s exec session directory (state that must not leak).
+  std::vector<std::string> exec_sessions(const std::string& id);
   // Loads $CTR_FIXTURES/debian/debian.docker.tar and returns the image's
   // name ("" without the fixture: the caller skips with NO-DEBIAN-FIXTURE).
   std::string load_debian_image();

@@ -2,7 +2,6 @@
 // process's output, and its end, until the `ctr exec` that started it has
 // connected (the process may have run and exited before ctr got to connect;
 // under load that lost all of it, or even the exit status).
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -59,18 +58,8 @@ class CtrExecOutputTest : public CtrContainerTest {
     auto run = ctr({"run", "-d", "--network=none", "--name", name, "busybox", "sleep", "1000"});
     ASSERT_EQ(run.code, 0) << run.describe();
   }
-  std::vector<std::string> exec_sessions(const std::string& name) {
-    std::string id(trim(ctr({"inspect", "--format", "{{.Id}}", name}).out));
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    std::string dir = (xdg && *xdg ? std::string(xdg) + "/ctr" : "/tmp/ctr-run-" + std::to_string(::getuid())) +
-                      "/containers/" + id + "/exec";
-    std::vector<std::string> out;
-    if (DIR* d = ::opendir(dir.c_str())) {
-      while (dirent* e = ::readdir(d))
-        if (e->d_name[0] != '.') out.push_back(e->d_name);
-      ::closedir(d);
-    }
-    return out;
+  std::vector<std::string> sessions_of(const std::string& name) {
+    return exec_sessions(std::string(trim(ctr({"inspect", "--format", "{{.Id}}", name}).out)));
   }
 };
 
@@ -128,8 +117,8 @@ TEST_F(CtrExecOutputTest, DetachedExecIsNotHeldForAClient) {
   auto detached = ctr({"exec", "-d", "target", "sh", "-c", "echo discarded; echo done > /tmp/marker"});
   ASSERT_EQ(detached.code, 0) << detached.describe();
   // The shim would hold an unattached session for 30 s: -d must not leave it so.
-  EXPECT_TRUE(eventually([&] { return exec_sessions("target").empty(); }, 10s))
-      << "exec session still there: " << join(exec_sessions("target"), " ");
+  EXPECT_TRUE(eventually([&] { return sessions_of("target").empty(); }, 10s))
+      << "exec session still there: " << join(sessions_of("target"), " ");
   EXPECT_EQ(ctr({"exec", "target", "cat", "/tmp/marker"}).out, "done\n");
 }
 

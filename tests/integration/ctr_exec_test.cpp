@@ -1,6 +1,5 @@
 // ctr exec, attach, top, --init, --detach-keys and --sig-proxy, for real, as
 // the unprivileged user on a fresh store with the busybox fixture.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -37,19 +36,6 @@ class CtrExecTest : public CtrContainerTest {
   }
   std::string id_of(const std::string& name) {
     return std::string(trim(ctr({"inspect", "--format", "{{.Id}}", name}).out));
-  }
-  // Entries of the container's exec session directory (state that must not leak).
-  std::vector<std::string> exec_sessions(const std::string& id) {
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    std::string dir = (xdg && *xdg ? std::string(xdg) + "/ctr" : "/tmp/ctr-run-" + std::to_string(::getuid())) +
-                      "/containers/" + id + "/exec";
-    std::vector<std::string> out;
-    if (DIR* d = ::opendir(dir.c_str())) {
-      while (dirent* e = ::readdir(d))
-        if (e->d_name[0] != '.') out.push_back(e->d_name);
-      ::closedir(d);
-    }
-    return out;
   }
   // A `ctr` run in the background with its output in memfds; ends it with `signal`.
   struct Background {
